@@ -1,0 +1,1 @@
+"""Notifier: the notification service of the online cinema."""

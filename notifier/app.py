@@ -1,0 +1,67 @@
+"""The application factory: every mode (api, consume, schedule) starts from it."""
+
+import logging
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from notifier.extensions import db, migrate
+from notifier.paths import migrations_dir
+from notifier.settings import SETTINGS_KEY, Settings, load_settings
+
+SQLITE_BUSY_TIMEOUT_MS = 30000
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the Flask app; tests pass their own settings, modes read the environment."""
+    settings = settings or load_settings()
+    app = Flask(__name__, instance_path=str(settings.instance_dir.resolve()))
+    app.extensions[SETTINGS_KEY] = settings
+    app.config.update(
+        SQLALCHEMY_DATABASE_URI=settings.resolved_database_url,
+        SQLALCHEMY_ENGINE_OPTIONS={'pool_pre_ping': True},
+        SECRET_KEY=settings.secret_key or None,
+        JSON_SORT_KEYS=False,
+        MAX_CONTENT_LENGTH=1024 * 1024,
+    )
+    if settings.resolved_database_url.startswith('sqlite'):
+        settings.instance_dir.mkdir(parents=True, exist_ok=True)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(migrations_dir()))
+    _register_blueprints(app)
+    _configure_logging(settings)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from notifier.api import api_blueprint, register_error_handlers  # noqa: WPS433 - avoids a cycle
+    from notifier.api.health import health_blueprint  # noqa: WPS433
+
+    app.register_blueprint(api_blueprint)
+    app.register_blueprint(health_blueprint)
+    register_error_handlers(app)
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=logging.INFO,
+        format='%(asctime)s %(levelname)s %(name)s: %(message)s',
+    )
+    # Every pika failure surfaces as an exception we report with context; its own
+    # ERROR lines would repeat it as multi-line noise (and break the one-line rule).
+    logging.getLogger('pika').setLevel(logging.CRITICAL)
+    logging.getLogger('alembic').setLevel(logging.WARNING)
+
+
+@event.listens_for(Engine, 'connect')
+def _sqlite_pragmas(dbapi_connection: object, connection_record: object) -> None:
+    """WAL and a busy timeout let the api, consume and schedule processes share one SQLite file."""
+    module = type(dbapi_connection).__module__
+    if not module.startswith('sqlite3'):
+        return
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute('PRAGMA journal_mode=WAL')
+    cursor.execute('PRAGMA busy_timeout={0}'.format(SQLITE_BUSY_TIMEOUT_MS))
+    cursor.execute('PRAGMA foreign_keys=ON')
+    cursor.close()

@@ -1,0 +1,95 @@
+"""The channel contract: everything a channel plugin needs, and nothing else.
+
+Plugins import only this module and :mod:`notifier.hookspecs`. A channel gets
+a rendered message and answers with a :class:`SendResult` that tells a sent
+message from a temporary failure (retry later) and a permanent one (park).
+"""
+
+import abc
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Final
+
+from marshmallow import Schema, ValidationError
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A rendered message for one recipient on one channel."""
+
+    #: Deterministic per notification x recipient x channel: use it as the idempotency key.
+    delivery_id: str
+    notification_id: str
+    #: The channel's address of the recipient (an email address for email).
+    recipient: str
+    subject: str
+    html: str
+    text: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+class SendStatus:
+    """What happened to a send."""
+
+    sent: Final = 'sent'
+    temporary_failure: Final = 'temporary_failure'
+    permanent_failure: Final = 'permanent_failure'
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """The answer of :meth:`Channel.send`."""
+
+    status: str
+    detail: str = ''
+    provider_message_id: str | None = None
+
+    @classmethod
+    def sent(cls, provider_message_id: str | None = None) -> 'SendResult':
+        """The provider accepted the message."""
+        return cls(SendStatus.sent, provider_message_id=provider_message_id)
+
+    @classmethod
+    def temporary(cls, detail: str) -> 'SendResult':
+        """Try again later: the provider or the network had a passing problem."""
+        return cls(SendStatus.temporary_failure, detail)
+
+    @classmethod
+    def permanent(cls, detail: str) -> 'SendResult':
+        """Never retry: the address is invalid or the provider refused for good."""
+        return cls(SendStatus.permanent_failure, detail)
+
+
+class ChannelSettingsError(ValueError):
+    """A channel's ``NOTIFIER_<CHANNEL>_*`` settings did not validate."""
+
+
+class Channel(abc.ABC):
+    """A delivery channel; one instance per consumer process, reused across messages."""
+
+    #: The channel's name, used in queue names, templates and settings (``NOTIFIER_<NAME>_*``).
+    name: ClassVar[str]
+    #: Validates and loads the channel's settings.
+    settings_schema: ClassVar[type[Schema]]
+
+    def __init__(self, settings: Mapping[str, Any]) -> None:
+        """Keep the validated settings."""
+        self.settings = settings
+
+    @classmethod
+    def from_environment(cls, environment: Mapping[str, str]) -> 'Channel':
+        """Validate raw settings with :attr:`settings_schema` and build the channel."""
+        try:
+            loaded = cls.settings_schema().load(dict(environment))
+        except ValidationError as error:
+            raise ChannelSettingsError(
+                'bad settings for channel {0}: {1}'.format(cls.name, error.messages),
+            ) from None
+        return cls(loaded)
+
+    @abc.abstractmethod
+    def send(self, message: OutgoingMessage) -> SendResult:
+        """Deliver one message; never raise for a provider's answer, return it."""
+
+    def close(self) -> None:
+        """Release connections; called when the consumer stops."""

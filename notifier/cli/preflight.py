@@ -1,0 +1,45 @@
+"""Checks every mode makes before it starts, each failing with one clear line."""
+
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import Flask
+from sqlalchemy.exc import OperationalError
+
+from notifier.settings import settings_of
+from notifier.errors import StartupError
+from notifier.extensions import db, migrate
+from notifier.pipeline.broker import BrokerConnection, redact_url
+
+
+def check_database(app: Flask) -> None:
+    """The database answers and is migrated to the newest revision."""
+    url = redact_url(settings_of(app).resolved_database_url)
+    with app.app_context():
+        try:
+            with db.engine.connect() as connection:
+                current = MigrationContext.configure(connection).get_current_revision()
+        except OperationalError as error:
+            raise StartupError('cannot reach the database at {0}: {1}'.format(
+                url, str(error.orig).strip().splitlines()[0],
+            )) from None
+        config = migrate.get_config()
+    head = ScriptDirectory.from_config(config).get_current_head()
+    if current != head:
+        raise StartupError(
+            'the database at {0} is at revision {1}, the code needs {2}: run `notifier db upgrade`'.format(
+                url, current or 'none', head,
+            ),
+        )
+
+
+def check_broker(app: Flask) -> None:
+    """RabbitMQ accepts a connection."""
+    broker = BrokerConnection(settings_of(app).broker_url, 'notifier preflight')
+    broker.open()
+    broker.close()
+
+
+def preflight(app: Flask) -> None:
+    """Every check a mode needs before it starts."""
+    check_database(app)
+    check_broker(app)

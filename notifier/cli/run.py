@@ -1,0 +1,89 @@
+"""``notifier run api|consume|schedule|all``: start the service in a mode."""
+
+import os
+import shutil
+import sys
+
+import click
+from flask import Flask
+from flask.cli import ScriptInfo, pass_script_info
+from werkzeug.serving import run_simple
+
+from notifier.settings import settings_of
+from notifier.cli.preflight import preflight
+from notifier.cli.supervisor import supervise
+from notifier.errors import StartupError
+from notifier.pipeline.consumer import run_consumers
+from notifier.pipeline.stages import STAGES
+from notifier.scheduler.loop import run_scheduler
+
+
+def _app(script_info: ScriptInfo) -> Flask:
+    app = script_info.load_app()
+    preflight(app)
+    return app
+
+
+@click.group('run')
+def run_group() -> None:
+    """Start the service in a mode; every mode scales by running more processes."""
+
+
+@run_group.command('api')
+@click.option('--host', default=None, help='Bind address [NOTIFIER_API_HOST, 127.0.0.1].')
+@click.option('--port', type=int, default=None, help='Port [NOTIFIER_API_PORT, 8000].')
+@click.option('--workers', type=click.IntRange(min=0), default=0, help='Serve with gunicorn and N workers.')
+@pass_script_info
+def run_api(script_info: ScriptInfo, host: str | None, port: int | None, workers: int) -> None:
+    """Serve the HTTP API (Flask's server, or gunicorn with --workers)."""
+    app = _app(script_info)
+    settings = settings_of(app)
+    if not settings.tokens:
+        raise StartupError('NOTIFIER_API_TOKENS is empty: set at least one bearer token')
+    bind_host = host or settings.api_host
+    bind_port = port or settings.api_port
+    if workers:
+        gunicorn = shutil.which('gunicorn', path=os.path.dirname(sys.executable)) or 'gunicorn'
+        os.execv(gunicorn, [  # noqa: S606 - replaces this process with gunicorn on purpose
+            gunicorn,
+            '--workers', str(workers),
+            '--bind', '{0}:{1}'.format(bind_host, bind_port),
+            '--access-logfile', '-',
+            'notifier.app:create_app()',
+        ])
+    run_simple(bind_host, bind_port, app, threaded=True, use_reloader=False)
+
+
+@run_group.command('consume')
+@click.option(
+    '--only',
+    default=','.join(STAGES),
+    show_default=True,
+    help='Comma-separated stages to run in this process.',
+)
+@pass_script_info
+def run_consume(script_info: ScriptInfo, only: str) -> None:
+    """Consume queues: router, generator, worker, sender (and relay the outbox)."""
+    stages = [stage.strip() for stage in only.split(',') if stage.strip()]
+    unknown = sorted(set(stages) - set(STAGES))
+    if unknown or not stages:
+        raise click.BadParameter(
+            'unknown stage {0}; choose from {1}'.format(', '.join(unknown) or '(none)', ', '.join(STAGES)),
+            param_hint='--only',
+        )
+    run_consumers(_app(script_info), stages)
+
+
+@run_group.command('schedule')
+@pass_script_info
+def run_schedule(script_info: ScriptInfo) -> None:
+    """Release delayed and usual notifications when they are due (and relay the outbox)."""
+    run_scheduler(_app(script_info))
+
+
+@run_group.command('all')
+@pass_script_info
+def run_all(script_info: ScriptInfo) -> None:
+    """API, consumers and scheduler as child processes; Ctrl-C stops them all (not for production)."""
+    preflight(script_info.load_app())
+    sys.exit(supervise(['api', 'consume', 'schedule']))

@@ -1,0 +1,28 @@
+"""Named constants shared across the service."""
+
+from typing import Final
+
+DEFAULT_LOCALE: Final = 'ru'
+BEARER_PREFIX: Final = 'Bearer '
+
+#: Our own attempt counter (never read the count from ``x-death``).
+ATTEMPT_HEADER: Final = 'x-notifier-attempt'
+#: Why a message was parked, set on parking-lot messages.
+PARK_REASON_HEADER: Final = 'x-notifier-park-reason'
+#: The stage that parked a message.
+PARKED_BY_HEADER: Final = 'x-notifier-parked-by'
+#: Which delay tier a retried message waits in.
+DELAY_TIER_HEADER: Final = 'x-notifier-delay'
+
+#: How long the API waits for a publisher confirm before leaving the row to the relay.
+API_PUBLISH_TIMEOUT_SECONDS: Final = 2.0
+#: An outbox row younger than this belongs to the API that wrote it.
+OUTBOX_GRACE_SECONDS: Final = 3.0
+#: How many outbox rows one relay pass publishes.
+OUTBOX_BATCH_SIZE: Final = 200
+#: A delivery stuck in ``sending`` for longer than this was abandoned by a crashed sender.
+SENDING_LEASE_SECONDS: Final = 120
+
+MAX_FIELDS: Final = 100
+MAX_FIELD_LENGTH: Final = 10000
+MAX_KEY_LENGTH: Final = 200

@@ -1,0 +1,30 @@
+"""What a stage may use: the database session, templates, channels and the clock."""
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from notifier.channels.base import Channel
+from notifier.models.base import utcnow
+from notifier.templating.store import TemplateStore
+
+
+@dataclass(frozen=True)
+class StageContext:
+    """Handed to every stage call by the runner (or by a test)."""
+
+    session: Session
+    templates: TemplateStore
+    channels: Mapping[str, Channel]
+    #: Which attempt this is (1 for the first delivery of a message).
+    attempt: int = 1
+    #: After this attempt a temporary failure is final.
+    max_attempts: int = 5
+    clock: Callable[[], dt.datetime] = utcnow
+
+    @property
+    def is_last_attempt(self) -> bool:
+        """A temporary failure now parks the message instead of retrying."""
+        return self.attempt >= self.max_attempts

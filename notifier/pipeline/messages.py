@@ -1,0 +1,63 @@
+"""Schemas of the messages between stages; a message that fails them is poison.
+
+The shapes follow the brief (``worker queue: email, template, fields``,
+``email queue: email, content``) plus the ids that make each step idempotent.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields
+
+from notifier.pipeline.outcomes import PoisonMessageError
+
+
+class _StageSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class NotificationMessageSchema(_StageSchema):
+    """``notifications`` and ``generator`` queues: the brief's event plus its id."""
+
+    notification_id = fields.String(required=True)
+
+
+class WorkerMessageSchema(_StageSchema):
+    """``worker`` queue: one recipient of a notification on one channel."""
+
+    notification_id = fields.String(required=True)
+    channel = fields.String(required=True)
+    email = fields.String(required=True)
+    template = fields.String(required=True)
+    locale = fields.String(required=True)
+    template_fields = fields.Dict(keys=fields.String(), data_key='fields', load_default=dict)
+
+
+class ContentSchema(_StageSchema):
+    """A rendered message."""
+
+    subject = fields.String(required=True)
+    html = fields.String(required=True)
+    text = fields.String(required=True)
+
+
+class ChannelMessageSchema(_StageSchema):
+    """``channel.<name>`` queues: a rendered message for one delivery."""
+
+    delivery_id = fields.String(required=True)
+    notification_id = fields.String(required=True)
+    channel = fields.String(required=True)
+    email = fields.String(required=True)
+    rendered = fields.Nested(ContentSchema, data_key='content', required=True)
+
+
+def load_message(schema: type[Schema], body: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate a message body, or raise :class:`PoisonMessageError` with the field errors."""
+    try:
+        loaded: dict[str, Any] = schema().load(body)
+    except ValidationError as error:
+        raise PoisonMessageError('message does not match {0}: {1}'.format(
+            schema.__name__, error.messages,
+        )) from None
+    return loaded

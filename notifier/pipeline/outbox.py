@@ -1,0 +1,82 @@
+"""The outbox relay: publishes rows that were committed but not yet confirmed.
+
+The API (and the scheduler) write a message into ``outbox`` in the same
+transaction as the data it announces. The writer publishes right after the
+commit; this relay, run by ``consume`` and ``schedule``, catches every row
+whose publish did not happen (crash, broker down). Publishing a row twice is
+harmless: every stage is idempotent.
+"""
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from notifier.constants import OUTBOX_BATCH_SIZE, OUTBOX_GRACE_SECONDS
+from notifier.models import OutboxMessage
+from notifier.models.base import utcnow
+from notifier.pipeline.outcomes import Forward
+
+logger = logging.getLogger(__name__)
+
+#: Publishes one message with confirms, raising when the broker did not take it.
+Publish = Callable[[str, Mapping[str, Any], str], None]
+
+
+def outbox_row(forward: Forward) -> OutboxMessage:
+    """An outbox row for a message; add it in the transaction of the data it announces."""
+    return OutboxMessage(
+        message_id=forward.message_id,
+        routing_key=forward.routing_key,
+        payload=dict(forward.body),
+    )
+
+
+def _publish_rows(session: Session, rows: Collection[OutboxMessage], publish: Publish) -> int:
+    published = 0
+    for row in rows:
+        row.publish_attempts += 1
+        publish(row.routing_key, row.payload, row.message_id)
+        row.published_at = utcnow()
+        published += 1
+    session.commit()
+    return published
+
+
+def publish_now(session: Session, row_ids: Collection[int], publish: Publish) -> int:
+    """Publish the rows just committed by this writer; the relay takes over on failure."""
+    rows = session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.id.in_(row_ids), OutboxMessage.published_at.is_(None))
+        .order_by(OutboxMessage.id),
+    ).all()
+    return _publish_rows(session, rows, publish)
+
+
+def relay_pending(
+    session: Session,
+    publish: Publish,
+    grace_seconds: float = OUTBOX_GRACE_SECONDS,
+    limit: int = OUTBOX_BATCH_SIZE,
+) -> int:
+    """Publish unpublished rows older than ``grace_seconds``; several relays share the work.
+
+    The grace leaves a fresh row to the writer that publishes it right after its commit.
+    """
+    grace = dt.timedelta(seconds=grace_seconds)
+    rows = session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.published_at.is_(None), OutboxMessage.created_at <= utcnow() - grace)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True),
+    ).all()
+    if not rows:
+        session.rollback()
+        return 0
+    published = _publish_rows(session, rows, publish)
+    logger.info('outbox relay published %d message(s)', published)
+    return published

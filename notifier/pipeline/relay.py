@@ -1,0 +1,38 @@
+"""The outbox relay as a loop on a broker connection's thread (``consume`` and ``schedule``)."""
+
+import logging
+
+from flask import Flask
+
+from notifier.extensions import db
+from notifier.pipeline.broker import BrokerConnection
+from notifier.pipeline.outbox import relay_pending
+
+logger = logging.getLogger(__name__)
+
+
+class Relay:
+    """Publishes what the outbox holds, every ``interval`` seconds once started."""
+
+    def __init__(self, app: Flask, broker: BrokerConnection, interval: float) -> None:
+        """Relay through ``broker``; :meth:`tick` starts the timer."""
+        self._app = app
+        self._broker = broker
+        self._interval = interval
+
+    def tick(self) -> None:
+        """Relay once, then schedule the next tick on the connection's timer."""
+        self.relay_once()
+        self._broker.call_later(self._interval, self.tick)
+
+    def relay_once(self) -> int:
+        """Publish what the outbox holds; a database error waits for the next tick."""
+        with self._app.app_context():
+            try:
+                return relay_pending(db.session(), self._broker.publish)
+            except Exception as error:  # noqa: B902 - the relay must survive a database outage
+                logger.warning('outbox relay failed, will try again: %s', error)
+                db.session.rollback()
+                return 0
+            finally:
+                db.session.remove()

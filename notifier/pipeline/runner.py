@@ -1,0 +1,132 @@
+"""The consumer runner: takes a message from the broker, calls a stage, acts on the outcome.
+
+The order is always: the stage commits its work, the runner publishes what
+comes next (confirmed), and only then acks. A crash anywhere in between
+redelivers the message; the stages make the second pass harmless.
+"""
+
+import json
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask
+from sqlalchemy.exc import SQLAlchemyError
+
+from notifier.constants import ATTEMPT_HEADER, DELAY_TIER_HEADER, PARK_REASON_HEADER, PARKED_BY_HEADER
+from notifier.extensions import db
+from notifier.pipeline import topology
+from notifier.pipeline.broker import BrokerConnection, IncomingMessage
+from notifier.pipeline.context import StageContext
+from notifier.pipeline.outcomes import Done, Outcome, Park, PoisonMessageError, Retry
+
+logger = logging.getLogger(__name__)
+
+Stage = Callable[[Mapping[str, Any], StageContext], Outcome]
+ContextFactory = Callable[[int], StageContext]
+
+ORIGINAL_ROUTING_KEY_HEADER = 'x-notifier-original-routing-key'
+MAX_REASON_LENGTH = 1000
+
+
+def decode_body(raw: bytes) -> dict[str, Any]:
+    """The JSON object of a message, or :class:`PoisonMessageError`."""
+    try:
+        decoded = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise PoisonMessageError('message is not JSON: {0}'.format(error)) from None
+    if not isinstance(decoded, dict):
+        raise PoisonMessageError('message is JSON but not an object')
+    return decoded
+
+
+@dataclass(frozen=True)
+class StageWiring:
+    """What every stage runner of a process shares."""
+
+    app: Flask
+    broker: BrokerConnection
+    make_context: ContextFactory
+    retry_delays: Sequence[int]
+
+
+class StageRunner:
+    """Runs one stage for the messages of its queue."""
+
+    def __init__(self, wiring: StageWiring, stage_name: str, stage: Stage) -> None:
+        """Bind a stage to a broker connection and the app whose database it uses."""
+        self._app = wiring.app
+        self._broker = wiring.broker
+        self._make_context = wiring.make_context
+        self._retry_delays = tuple(wiring.retry_delays)
+        self._stage_name = stage_name
+        self._stage = stage
+
+    @property
+    def max_attempts(self) -> int:
+        """The first attempt plus one per retry tier."""
+        return len(self._retry_delays) + 1
+
+    def on_message(self, incoming: IncomingMessage) -> None:
+        """Process one message and ack it once its outcome is durable."""
+        attempt = int(incoming.headers.get(ATTEMPT_HEADER, 0)) + 1
+        outcome = self._outcome(incoming, attempt)
+        self._carry_out(incoming, outcome, attempt)
+        self._broker.ack(incoming.delivery_tag)
+
+    def _outcome(self, incoming: IncomingMessage, attempt: int) -> Outcome:
+        with self._app.app_context():
+            try:
+                body = decode_body(incoming.body)
+                return self._stage(body, self._make_context(attempt))
+            except PoisonMessageError as error:
+                return Park(str(error))
+            except SQLAlchemyError as error:
+                _rollback()
+                logger.warning('%s: database error, will retry: %s', self._stage_name, error)
+                return Retry('database error: {0}'.format(type(error).__name__))
+            except Exception as error:  # noqa: B902 - any bug must retry, then park; never be acked away
+                _rollback()
+                logger.exception('%s: unexpected error on message %s', self._stage_name, incoming.message_id)
+                return Retry('unexpected error: {0}: {1}'.format(type(error).__name__, error))
+            finally:
+                db.session.remove()
+
+    def _carry_out(self, incoming: IncomingMessage, outcome: Outcome, attempt: int) -> None:
+        if isinstance(outcome, Done):
+            for forward in outcome.forward:
+                self._broker.publish(forward.routing_key, forward.body, forward.message_id)
+        elif isinstance(outcome, Retry) and attempt < self.max_attempts:
+            delay = self._retry_delays[attempt - 1]
+            logger.info(
+                '%s: retrying message %s in %ss (attempt %d): %s',
+                self._stage_name, incoming.message_id, delay, attempt, outcome.reason,
+            )
+            headers = {**incoming.headers, ATTEMPT_HEADER: attempt, DELAY_TIER_HEADER: str(delay)}
+            self._broker.publish_raw(
+                incoming.routing_key, incoming.body, incoming.message_id, headers, topology.RETRY_EXCHANGE,
+            )
+        else:
+            reason = outcome.reason if isinstance(outcome, Park) else 'gave up after {0} attempts: {1}'.format(
+                attempt, outcome.reason,
+            )
+            self._park(incoming, reason, attempt)
+
+    def _park(self, incoming: IncomingMessage, reason: str, attempt: int) -> None:
+        logger.warning('%s: parking message %s: %s', self._stage_name, incoming.message_id, reason)
+        headers = {
+            **incoming.headers,
+            ATTEMPT_HEADER: attempt,
+            PARK_REASON_HEADER: reason[:MAX_REASON_LENGTH],
+            PARKED_BY_HEADER: self._stage_name,
+            ORIGINAL_ROUTING_KEY_HEADER: incoming.routing_key,
+        }
+        self._broker.publish_raw(topology.PARKING_LOT, incoming.body, incoming.message_id, headers)
+
+
+def _rollback() -> None:
+    try:
+        db.session.rollback()
+    except SQLAlchemyError as error:
+        logger.warning('rollback failed: %s', error)

@@ -1,0 +1,95 @@
+"""Names and arguments of the exchanges and queues (pure data, no pika).
+
+Every work queue is a durable quorum queue with a delivery limit: a message
+that crashes its consumer again and again is dead-lettered to the parking
+lot instead of looping. Retries wait in one delay queue per tier (TTL on the
+queue, never per message, so a long delay never blocks a short one) and are
+dead-lettered back to the main exchange with their original routing key.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+EXCHANGE = 'notifier'
+RETRY_EXCHANGE = 'notifier.retry'
+
+NOTIFICATIONS = 'notifications'
+GENERATOR = 'generator'
+WORKER = 'worker'
+PARKING_LOT = 'parking-lot'
+CHANNEL_PREFIX = 'channel.'
+
+QUEUE_PREFIX = 'notifier.'
+
+
+def channel_route(channel: str) -> str:
+    """The routing key of a channel's send queue."""
+    return '{0}{1}'.format(CHANNEL_PREFIX, channel)
+
+
+def queue_name(routing_key: str) -> str:
+    """Queues are named after their routing key, under the ``notifier.`` prefix."""
+    return '{0}{1}'.format(QUEUE_PREFIX, routing_key)
+
+
+def delay_queue_name(delay_seconds: int) -> str:
+    """The delay queue of one retry tier."""
+    return '{0}delay.{1}s'.format(QUEUE_PREFIX, delay_seconds)
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    """A queue to declare, and how it is bound."""
+
+    name: str
+    exchange: str
+    routing_key: str
+    arguments: Mapping[str, Any]
+    binding_arguments: Mapping[str, Any] | None = None
+
+
+def _quorum(extra: Mapping[str, Any]) -> dict[str, Any]:
+    return {'x-queue-type': 'quorum', **extra}
+
+
+def work_queues(channels: Sequence[str], delivery_limit: int) -> list[QueueSpec]:
+    """The stage queues, one send queue per channel, and the parking lot."""
+    dead_letter_to_parking = {
+        'x-delivery-limit': delivery_limit,
+        'x-dead-letter-exchange': EXCHANGE,
+        'x-dead-letter-routing-key': PARKING_LOT,
+        'x-dead-letter-strategy': 'at-least-once',
+        'x-overflow': 'reject-publish',
+    }
+    routes = [NOTIFICATIONS, GENERATOR, WORKER, *(channel_route(name) for name in channels)]
+    specs = [
+        QueueSpec(queue_name(route), EXCHANGE, route, _quorum(dead_letter_to_parking))
+        for route in routes
+    ]
+    specs.append(QueueSpec(queue_name(PARKING_LOT), EXCHANGE, PARKING_LOT, _quorum({})))
+    return specs
+
+
+def all_queues(channels: Sequence[str], delivery_limit: int, delays: Sequence[int]) -> list[QueueSpec]:
+    """Everything a mode declares at start: work queues, parking lot and delay queues."""
+    return [*work_queues(channels, delivery_limit), *delay_queues(delays)]
+
+
+def delay_queues(delays: Sequence[int]) -> list[QueueSpec]:
+    """One delay queue per retry tier, bound to the retry exchange by header."""
+    return [
+        QueueSpec(
+            name=delay_queue_name(delay),
+            exchange=RETRY_EXCHANGE,
+            routing_key='',
+            arguments=_quorum({
+                'x-message-ttl': delay * 1000,
+                'x-dead-letter-exchange': EXCHANGE,
+                'x-dead-letter-strategy': 'at-least-once',
+                'x-overflow': 'reject-publish',
+            }),
+            binding_arguments={'x-match': 'all', 'x-notifier-delay': str(delay)},
+        )
+        for delay in delays
+    ]

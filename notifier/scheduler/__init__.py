@@ -1,0 +1,1 @@
+"""The scheduler: releases stored notifications when their time comes."""

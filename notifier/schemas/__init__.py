@@ -1,0 +1,1 @@
+"""marshmallow schemas of what the API accepts."""

@@ -1,0 +1,121 @@
+"""Accepting an event: the notification and its outbox row, in one transaction.
+
+Idempotency: an ``Idempotency-Key`` with the same request body returns the
+notification accepted the first time; with another body it is a conflict.
+"""
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from notifier.models import Notification, NotificationStatus
+from notifier.notification_types import NOTIFICATION_TYPES
+from notifier.pipeline import topology
+from notifier.pipeline.outbox import outbox_row
+from notifier.pipeline.outcomes import Forward
+
+
+class IdempotencyConflictError(ValueError):
+    """The key was used before with another request body."""
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The accepted notification, whether it is new, and the outbox row to publish now."""
+
+    notification: Notification
+    created: bool
+    outbox_ids: tuple[int, ...] = ()
+
+
+def request_hash(raw_body: Any) -> str:
+    """A stable hash of a request body (key order and spacing do not matter)."""
+    canonical = json.dumps(raw_body, sort_keys=True, ensure_ascii=False, separators=(',', ':'))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def notification_message(notification: Notification) -> Forward:
+    """The ``notifications`` queue message: the brief's shape plus the notification id."""
+    return Forward(
+        routing_key=topology.NOTIFICATIONS,
+        body={
+            'notification_id': notification.id,
+            'meta': {
+                'urgency': notification.urgency,
+                'scale': notification.scale,
+                'email': notification.recipient_email,
+                'periodic': notification.periodic,
+            },
+            'type': notification.type,
+            'custom_template': notification.template,
+            'fields': notification.fields,
+        },
+        message_id='route:{0}'.format(notification.id),
+    )
+
+
+def _existing(session: Session, idempotency_key: str, body_hash: str) -> Accepted:
+    notification = session.scalars(
+        select(Notification).where(Notification.idempotency_key == idempotency_key),
+    ).one()
+    if notification.request_hash != body_hash:
+        raise IdempotencyConflictError(
+            'Idempotency-Key {0!r} was used with another request body'.format(idempotency_key),
+        )
+    return Accepted(notification, created=False)
+
+
+def accept_event(
+    session: Session,
+    event: Mapping[str, Any],
+    raw_body: Any,
+    idempotency_key: str | None,
+    default_locale: str,
+) -> Accepted:
+    """Store a validated event as a notification with its outbox row."""
+    body_hash = request_hash(raw_body)
+    if idempotency_key is not None:
+        found = session.scalar(select(Notification.id).where(Notification.idempotency_key == idempotency_key))
+        if found is not None:
+            return _existing(session, idempotency_key, body_hash)
+    meta = event['meta']
+    event_fields = event['event_fields']
+    kind = NOTIFICATION_TYPES[event['notification_type']]
+    notification = Notification(
+        idempotency_key=idempotency_key,
+        request_hash=body_hash,
+        type=kind.name,
+        urgency=meta['urgency'],
+        scale=meta['scale'],
+        periodic=meta['periodic'],
+        template=event['custom_template'] or kind.template,
+        locale=meta['locale'] or default_locale,
+        channels=list(dict.fromkeys(event['channels'])),
+        recipient_email=meta['email'] or event_fields.get('email'),
+        recipient_id=meta['user_id'] or _as_text(event_fields.get('user_id')),
+        fields=event_fields,
+        scheduled_at=meta['scheduled_at'],
+        status=NotificationStatus.accepted,
+    )
+    session.add(notification)
+    session.flush()
+    row = outbox_row(notification_message(notification))
+    session.add(row)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        if idempotency_key is None:
+            raise
+        return _existing(session, idempotency_key, body_hash)
+    return Accepted(notification, created=True, outbox_ids=(row.id,))
+
+
+def _as_text(user_id: Any) -> str | None:
+    return None if user_id is None else str(user_id)

@@ -1,0 +1,143 @@
+"""Settings from ``NOTIFIER_*`` environment variables (and an optional ``.env``).
+
+They are validated once, when a mode starts, so a bad value is one clear
+error at start and never a surprise in the middle of a mailing.
+"""
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Literal
+
+from dotenv import dotenv_values
+from flask import Flask, current_app
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from notifier.errors import SettingsError
+
+ENV_PREFIX = 'NOTIFIER_'
+ENV_FILE = '.env'
+SETTINGS_KEY = 'notifier.settings'
+
+_DURATION_UNITS: Mapping[str, int] = MappingProxyType({'s': 1, 'm': 60, 'h': 3600})
+MAX_INTERVAL_SECONDS = 3600
+DEFAULT_PORT = 8000
+DEFAULT_PREFETCH = 32
+MAX_PORT = 65535
+MAX_PREFETCH = 10000
+MAX_DELIVERY_LIMIT = 1000
+
+
+def parse_duration(text: str) -> int:
+    """Turn ``10s``, ``1m`` or ``1h`` into seconds."""
+    stripped = text.strip()
+    unit = _DURATION_UNITS.get(stripped[-1:])
+    number = stripped[:-1] if unit else stripped
+    if not number.isdigit():
+        raise ValueError('{0!r} is not a duration like 10s, 1m or 1h'.format(text))
+    return int(number) * (unit or 1)
+
+
+class Settings(BaseSettings):
+    """Everything a mode needs to start; see the configuration table in README."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=ENV_FILE,
+        extra='ignore',
+    )
+
+    environment: Literal['development', 'production'] = 'development'
+    instance_dir: Path = Path('instance')
+    database_url: str = ''
+    broker_url: str = 'amqp://guest:guest@127.0.0.1:5672/%2F'
+    templates_dir: Path = Path('templates')
+    default_locale: str = 'ru'
+    api_tokens: str = ''
+    api_host: str = '127.0.0.1'
+    api_port: int = Field(default=DEFAULT_PORT, ge=1, le=MAX_PORT)
+    secret_key: str = ''
+    prefetch: int = Field(default=DEFAULT_PREFETCH, ge=1, le=MAX_PREFETCH)
+    retry_delays: str = '10s,1m,10m,1h'
+    delivery_limit: int = Field(default=5, ge=1, le=MAX_DELIVERY_LIMIT)
+    scheduler_interval: float = Field(default=1.0, gt=0, le=MAX_INTERVAL_SECONDS)
+    relay_interval: float = Field(default=0.5, gt=0, le=MAX_INTERVAL_SECONDS)
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to the embedded SQLite file."""
+        if self.database_url:
+            return self.database_url
+        return 'sqlite:///{0}'.format((self.instance_dir / 'notifier.db').resolve())
+
+    @property
+    def tokens(self) -> frozenset[str]:
+        """The bearer tokens accepted by the API."""
+        tokens = (token.strip() for token in self.api_tokens.split(','))
+        return frozenset(token for token in tokens if token)
+
+    @property
+    def retry_delay_seconds(self) -> tuple[int, ...]:
+        """The delay of each retry tier, in seconds, first attempt first."""
+        return tuple(parse_duration(delay) for delay in self.retry_delays.split(','))
+
+    @field_validator('database_url')
+    @classmethod
+    def _known_database(cls, url: str) -> str:
+        if url and not url.startswith(('sqlite:', 'postgresql')):
+            raise ValueError('only sqlite:/// and postgresql+psycopg:// URLs are supported')
+        return url
+
+    @field_validator('broker_url')
+    @classmethod
+    def _amqp_url(cls, url: str) -> str:
+        if not url.startswith(('amqp://', 'amqps://')):
+            raise ValueError('must be an amqp:// or amqps:// URL')
+        return url
+
+    @field_validator('retry_delays')
+    @classmethod
+    def _durations(cls, delays: str) -> str:
+        for delay in delays.split(','):
+            parse_duration(delay)
+        return delays
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read and validate the settings, or raise one readable :class:`SettingsError`."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        raise SettingsError('bad settings: {0}'.format(_summary(error))) from None
+
+
+def _summary(error: ValidationError) -> str:
+    problems = []
+    for issue in error.errors():
+        location = [str(part) for part in issue['loc']]
+        setting = '.'.join(location).upper()
+        problems.append('{0}{1}: {2}'.format(ENV_PREFIX, setting, issue['msg']))
+    return '; '.join(problems)
+
+
+def channel_environment(channel: str) -> dict[str, str]:
+    """The ``NOTIFIER_<CHANNEL>_*`` variables of one channel, lower-cased, without prefix.
+
+    A channel plugin validates them with its own settings schema.
+    """
+    prefix = '{0}{1}_'.format(ENV_PREFIX, channel.upper())
+    merged: dict[str, str | None] = {**dotenv_values(ENV_FILE), **os.environ}
+    return {
+        name[len(prefix):].lower(): env_value
+        for name, env_value in merged.items()
+        if name.startswith(prefix) and env_value is not None
+    }
+
+
+def settings_of(app: Flask | None = None) -> Settings:
+    """The settings an app was built with (the current app's by default)."""
+    owner = app or current_app
+    settings: Settings = owner.extensions[SETTINGS_KEY]
+    return settings

@@ -1,0 +1,1 @@
+"""One template store for every channel, automatic notifications and mailings alike."""

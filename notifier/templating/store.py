@@ -1,0 +1,116 @@
+"""The template store: sandboxed Jinja over files, overridable from the database.
+
+A template defines the blocks ``subject``, ``html`` and optionally ``text``
+(see ``templates/README.md``). Rendering errors are :class:`TemplateError`
+with a reason a manager can act on; the pipeline treats them as permanent.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
+
+from notifier.templating.plaintext import html_to_text
+
+#: Looks up a stored template's source by its store name; ``None`` when there is none.
+SourceLookup = Callable[[str], str | None]
+
+
+class TemplateError(ValueError):
+    """A template is missing, broken, or needs a field the event did not give."""
+
+
+@dataclass(frozen=True)
+class RenderedContent:
+    """What a channel sends: subject, HTML body and plain-text body."""
+
+    subject: str
+    html: str
+    text: str
+
+
+def template_path(channel: str, name: str, locale: str) -> str:
+    """The store name of a template: ``<channel>/<name>.<locale>.html``."""
+    return '{0}/{1}.{2}.html'.format(channel, name, locale)
+
+
+class _StoredLoader(jinja2.BaseLoader):
+    """Loads templates from the database through a lookup function."""
+
+    def __init__(self, lookup: SourceLookup) -> None:
+        self._lookup = lookup
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str,
+    ) -> tuple[str, str | None, Callable[[], bool]]:
+        source = self._lookup(template)
+        if source is None:
+            raise jinja2.TemplateNotFound(template)
+        return source, None, lambda: self._lookup(template) == source
+
+
+class TemplateStore:
+    """Renders a channel's template for one recipient."""
+
+    def __init__(
+        self,
+        templates_dir: Path,
+        default_locale: str,
+        stored_lookup: SourceLookup | None = None,
+    ) -> None:
+        """Files come from ``templates_dir``; ``stored_lookup`` finds database overrides."""
+        loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(str(templates_dir))]
+        if stored_lookup is not None:
+            loaders.insert(0, _StoredLoader(stored_lookup))
+        self._default_locale = default_locale
+        self._environment = SandboxedEnvironment(
+            loader=jinja2.ChoiceLoader(loaders),
+            autoescape=jinja2.select_autoescape(['html']),
+            undefined=jinja2.StrictUndefined,
+            auto_reload=stored_lookup is not None,
+        )
+
+    def render(
+        self, channel: str, name: str, locale: str, fields: Mapping[str, Any],
+    ) -> RenderedContent:
+        """Render subject, HTML and text, or raise :class:`TemplateError` with the reason."""
+        template = self._load(channel, name, locale)
+        try:
+            context = template.new_context(dict(fields))
+            blocks = {
+                block_name: Markup(''.join(render_block(context))).unescape()
+                if block_name != 'html' else ''.join(render_block(context))
+                for block_name, render_block in template.blocks.items()
+            }
+        except jinja2.UndefinedError as error:
+            raise TemplateError('template {0!r} needs a field the event did not give: {1}'.format(
+                name, error.message,
+            )) from None
+        except jinja2.TemplateError as error:
+            raise TemplateError('template {0!r} failed to render: {1}'.format(name, error)) from None
+        html = blocks.get('html', '').strip()
+        text = blocks.get('text', '').strip() or html_to_text(html)
+        return RenderedContent(
+            subject=' '.join(blocks.get('subject', '').split()),
+            html=html,
+            text=text,
+        )
+
+    def _load(self, channel: str, name: str, locale: str) -> jinja2.Template:
+        candidates = [template_path(channel, name, locale)]
+        if locale != self._default_locale:
+            candidates.append(template_path(channel, name, self._default_locale))
+        try:
+            return self._environment.select_template(candidates)
+        except jinja2.TemplatesNotFound:
+            raise TemplateError('no template {0!r} for channel {1} (looked for {2})'.format(
+                name, channel, ', '.join(candidates),
+            )) from None
+        except jinja2.TemplateSyntaxError as error:
+            raise TemplateError('template {0!r} has a syntax error at line {1}: {2}'.format(
+                name, error.lineno, error.message,
+            )) from None

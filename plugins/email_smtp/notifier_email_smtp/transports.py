@@ -1,0 +1,154 @@
+"""Where mails go: a folder of ``.eml`` files, or an SMTP server."""
+
+import os
+import smtplib
+import ssl
+import tempfile
+from collections.abc import Mapping
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
+
+from notifier.channels.base import SendResult
+
+SMTP_PORT = 25
+SMTPS_PORT = 465
+#: SMTP reply codes 4xx are transient (RFC 5321, 4.2.1); 5xx are permanent.
+TRANSIENT_FIRST_DIGIT = 4
+REPLY_CODE_CLASS = 100
+TRUE_WORDS = frozenset(('1', 'true', 'yes', 'on'))
+
+
+class Transport(Protocol):
+    """Delivers a built mail."""
+
+    def deliver(self, mail: EmailMessage, mail_key: str) -> SendResult:
+        """Hand the mail over; ``mail_key`` is its deterministic id."""
+
+    def close(self) -> None:
+        """Release the connection."""
+
+
+class FileTransport:
+    """One ``<delivery id>.eml`` file per mail, the embedded default.
+
+    The file name is the delivery id, so writing the same delivery twice
+    leaves one file: the folder behaves like an idempotent provider.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        """Create the folder if needed."""
+        self._folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def deliver(self, mail: EmailMessage, mail_key: str) -> SendResult:
+        """Write the mail atomically (temp file, then rename)."""
+        target = self._folder / '{0}.eml'.format(mail_key)
+        try:
+            descriptor, temp_name = tempfile.mkstemp(dir=self._folder, suffix='.tmp')
+            with os.fdopen(descriptor, 'wb') as temp_file:
+                temp_file.write(mail.as_bytes())
+            os.replace(temp_name, target)
+        except OSError as error:
+            return SendResult.temporary('cannot write {0}: {1}'.format(target, error))
+        return SendResult.sent(str(mail['Message-ID']))
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class SmtpTransport:
+    """A persistent SMTP connection, reused across mails and reopened on failure."""
+
+    def __init__(self, url: SplitResult, timeout: float) -> None:
+        """Read host, port, credentials and TLS options from the URL."""
+        self._implicit_tls = url.scheme == 'smtps'
+        self._host = url.hostname or 'localhost'
+        default_port = SMTPS_PORT if self._implicit_tls else SMTP_PORT
+        self._port = url.port or default_port
+        self._username = unquote(url.username) if url.username else None
+        self._password = unquote(url.password) if url.password else ''
+        options = parse_qs(url.query)
+        starttls = options.get('starttls', ['0'])[0]
+        self._starttls = starttls.lower() in TRUE_WORDS
+        self._timeout = timeout
+        self._connection: smtplib.SMTP | None = None
+
+    def deliver(self, mail: EmailMessage, mail_key: str) -> SendResult:
+        """Send; a dropped connection is reopened once before giving up for now."""
+        sent = self._send_once(mail)
+        if sent is None:
+            sent = self._send_once(mail)
+        return sent or SendResult.temporary('SMTP server {0}:{1} disconnected twice'.format(self._host, self._port))
+
+    def close(self) -> None:
+        """Say QUIT if we can, and forget the connection."""
+        if self._connection is None:
+            return
+        try:
+            self._connection.quit()
+        except (smtplib.SMTPException, OSError):
+            self._connection.close()
+        self._connection = None
+
+    def _send_once(self, mail: EmailMessage) -> SendResult | None:
+        """Send once; ``None`` means the server hung up and a new connection may work."""
+        try:
+            refused = self._connect().send_message(mail)
+        except smtplib.SMTPServerDisconnected:
+            self.close()
+            return None
+        except (OSError, smtplib.SMTPException) as error:
+            return self._failure(error)
+        if refused:
+            return _first_refusal(refused)
+        return SendResult.sent(str(mail['Message-ID']))
+
+    def _failure(self, error: OSError | smtplib.SMTPException) -> SendResult:
+        if isinstance(error, smtplib.SMTPRecipientsRefused):
+            return _first_refusal(error.recipients)
+        self.close()
+        if isinstance(error, smtplib.SMTPResponseException):
+            return _answer(error.smtp_code, error.smtp_error)
+        return SendResult.temporary('cannot reach SMTP server {0}:{1}: {2}'.format(
+            self._host, self._port, error or type(error).__name__,
+        ))
+
+    def _connect(self) -> smtplib.SMTP:
+        if self._connection is not None:
+            return self._connection
+        connection: smtplib.SMTP
+        if self._implicit_tls:
+            connection = smtplib.SMTP_SSL(
+                self._host, self._port, timeout=self._timeout, context=ssl.create_default_context(),
+            )
+        else:
+            connection = smtplib.SMTP(self._host, self._port, timeout=self._timeout)
+            if self._starttls:
+                connection.starttls(context=ssl.create_default_context())
+        if self._username:
+            connection.login(self._username, self._password)
+        self._connection = connection
+        return connection
+
+
+def _answer(code: int, reason: bytes | str) -> SendResult:
+    text = reason.decode(errors='replace') if isinstance(reason, bytes) else reason
+    detail = 'SMTP {0} {1}'.format(code, text)
+    if code // REPLY_CODE_CLASS == TRANSIENT_FIRST_DIGIT:
+        return SendResult.temporary(detail)
+    return SendResult.permanent(detail)
+
+
+def _first_refusal(refused: Mapping[str, tuple[int, bytes]]) -> SendResult:
+    code, reason = next(iter(refused.values()))
+    return _answer(code, reason)
+
+
+def open_transport(url: str, timeout: float) -> Transport:
+    """The transport for a ``file://``, ``smtp://`` or ``smtps://`` URL."""
+    parsed = urlsplit(url)
+    if parsed.scheme == 'file':
+        return FileTransport(Path(unquote(parsed.netloc + parsed.path)))
+    return SmtpTransport(parsed, timeout)

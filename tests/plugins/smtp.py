@@ -1,0 +1,59 @@
+"""A real SMTP server in the test process (aiosmtpd) that records what it receives."""
+
+import socket
+import threading
+from collections.abc import Iterator
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+
+class RecordingHandler:
+    """Accepts mail and keeps it; answers chosen addresses with a chosen reply."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.messages: list[EmailMessage] = []
+        self.rcpt_replies: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str],
+    ) -> str:
+        reply = self.rcpt_replies.get(address)
+        if reply is not None:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return '250 OK'
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
+        parsed = message_from_bytes(envelope.original_content or b'', policy=policy.default)
+        with self._lock:
+            self.messages.append(parsed)  # type: ignore[arg-type]
+        return '250 Message accepted'
+
+    def to(self, address: str) -> list[EmailMessage]:
+        """The mails received for one address."""
+        with self._lock:
+            return [mail for mail in self.messages if mail['To'] == address]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[RecordingHandler]:
+    """A running SMTP server, as its recording handler (which knows the port)."""
+    recorder = RecordingHandler(_free_port())
+    controller = Controller(recorder, hostname='127.0.0.1', port=recorder.port)
+    controller.start()
+    try:
+        yield recorder
+    finally:
+        controller.stop()

@@ -1,0 +1,28 @@
+"""Queue arguments that carry the delivery guarantees."""
+
+from notifier.pipeline import topology
+
+
+def test_work_queues_are_quorum_with_a_delivery_limit_into_the_parking_lot() -> None:
+    queues = {spec.name: spec for spec in topology.work_queues(['email', 'sms'], delivery_limit=5)}
+
+    assert set(queues) == {
+        'notifier.notifications', 'notifier.generator', 'notifier.worker',
+        'notifier.channel.email', 'notifier.channel.sms', 'notifier.parking-lot',
+    }
+    worker = queues['notifier.worker'].arguments
+    assert worker['x-queue-type'] == 'quorum'
+    assert worker['x-delivery-limit'] == 5
+    assert worker['x-dead-letter-routing-key'] == 'parking-lot'
+    assert worker['x-dead-letter-strategy'] == 'at-least-once'
+    assert 'x-dead-letter-exchange' not in queues['notifier.parking-lot'].arguments
+
+
+def test_one_delay_queue_per_tier_with_the_ttl_on_the_queue() -> None:
+    delays = topology.delay_queues([10, 60])
+
+    assert [(spec.name, spec.arguments['x-message-ttl']) for spec in delays] == [
+        ('notifier.delay.10s', 10000), ('notifier.delay.60s', 60000),
+    ]
+    assert all('x-dead-letter-routing-key' not in spec.arguments for spec in delays)
+    assert delays[0].binding_arguments == {'x-match': 'all', 'x-notifier-delay': '10'}
