@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from notifier.constants import ATTEMPT_HEADER, DELAY_TIER_HEADER, PARK_REASON_HEADER, PARKED_BY_HEADER
 from notifier.extensions import db
+from notifier.faults import crash_point
 from notifier.pipeline import topology
 from notifier.pipeline.broker import BrokerConnection, IncomingMessage
 from notifier.pipeline.context import StageContext
@@ -71,8 +72,11 @@ class StageRunner:
     def on_message(self, incoming: IncomingMessage) -> None:
         """Process one message and ack it once its outcome is durable."""
         attempt = int(incoming.headers.get(ATTEMPT_HEADER, 0)) + 1
+        crash_point('{0}.before_stage'.format(self._stage_name))
         outcome = self._outcome(incoming, attempt)
+        crash_point('{0}.before_forward'.format(self._stage_name))
         self._carry_out(incoming, outcome, attempt)
+        crash_point('{0}.before_ack'.format(self._stage_name))
         self._broker.ack(incoming.delivery_tag)
 
     def _outcome(self, incoming: IncomingMessage, attempt: int) -> Outcome:

@@ -15,6 +15,7 @@ from sqlalchemy import or_, update
 
 from notifier.channels.base import OutgoingMessage, SendResult, SendStatus
 from notifier.constants import SENDING_LEASE_SECONDS
+from notifier.faults import crash_point
 from notifier.models import Delivery, DeliveryState
 from notifier.pipeline.context import StageContext
 from notifier.pipeline.messages import ChannelMessageSchema, load_message
@@ -76,6 +77,7 @@ def send(body: Mapping[str, Any], context: StageContext) -> Outcome:
             return Retry('delivery {0} is being sent by another consumer'.format(delivery.id))
         return Done()
     context.session.refresh(delivery)
+    crash_point('sender.after_claim')
     rendered = message['rendered']
     outcome = channel.send(OutgoingMessage(
         delivery_id=delivery.id,
@@ -85,4 +87,5 @@ def send(body: Mapping[str, Any], context: StageContext) -> Outcome:
         html=rendered['html'],
         text=rendered['text'],
     ))
+    crash_point('sender.after_send')
     return _record(context, delivery, outcome)
