@@ -11,8 +11,11 @@ ATTEMPT_HEADER: Final = 'x-notifier-attempt'
 PARK_REASON_HEADER: Final = 'x-notifier-park-reason'
 #: The stage that parked a message.
 PARKED_BY_HEADER: Final = 'x-notifier-parked-by'
-#: Which delay tier a retried message waits in.
-DELAY_TIER_HEADER: Final = 'x-notifier-delay'
+#: Set by ``notifier dlq requeue``: the operator asks for another try of a failed delivery.
+REPLAY_HEADER: Final = 'x-notifier-replay'
+#: Which delay tier a retried message waits in. Not ``x-`` prefixed on purpose: a headers
+#: exchange with ``x-match: all`` ignores ``x-`` headers, so such a binding would match every tier.
+DELAY_TIER_HEADER: Final = 'notifier-delay'
 
 #: How long the API waits for a publisher confirm before leaving the row to the relay.
 API_PUBLISH_TIMEOUT_SECONDS: Final = 2.0
@@ -20,8 +23,6 @@ API_PUBLISH_TIMEOUT_SECONDS: Final = 2.0
 OUTBOX_GRACE_SECONDS: Final = 3.0
 #: How many outbox rows one relay pass publishes.
 OUTBOX_BATCH_SIZE: Final = 200
-#: A delivery stuck in ``sending`` for longer than this was abandoned by a crashed sender.
-SENDING_LEASE_SECONDS: Final = 120
 
 MAX_FIELDS: Final = 100
 MAX_FIELD_LENGTH: Final = 10000

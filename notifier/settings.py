@@ -12,7 +12,7 @@ from typing import Literal
 
 from dotenv import dotenv_values
 from flask import Flask, current_app
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from notifier.errors import SettingsError
@@ -25,6 +25,7 @@ _DURATION_UNITS: Mapping[str, int] = MappingProxyType({'s': 1, 'm': 60, 'h': 360
 MAX_INTERVAL_SECONDS = 3600
 DEFAULT_PORT = 8000
 DEFAULT_PREFETCH = 32
+DEFAULT_SENDING_LEASE = 60.0
 MAX_PORT = 65535
 MAX_PREFETCH = 10000
 MAX_DELIVERY_LIMIT = 1000
@@ -62,6 +63,7 @@ class Settings(BaseSettings):
     prefetch: int = Field(default=DEFAULT_PREFETCH, ge=1, le=MAX_PREFETCH)
     retry_delays: str = '10s,1m,10m,1h'
     delivery_limit: int = Field(default=5, ge=1, le=MAX_DELIVERY_LIMIT)
+    sending_lease: float = Field(default=DEFAULT_SENDING_LEASE, gt=0, le=MAX_INTERVAL_SECONDS)
     scheduler_interval: float = Field(default=1.0, gt=0, le=MAX_INTERVAL_SECONDS)
     relay_interval: float = Field(default=0.5, gt=0, le=MAX_INTERVAL_SECONDS)
 
@@ -82,6 +84,18 @@ class Settings(BaseSettings):
     def retry_delay_seconds(self) -> tuple[int, ...]:
         """The delay of each retry tier, in seconds, first attempt first."""
         return tuple(parse_duration(delay) for delay in self.retry_delays.split(','))
+
+    @model_validator(mode='after')
+    def _lease_shorter_than_retries(self) -> 'Settings':
+        # A delivery left in `sending` by a crashed sender is retried only after the lease;
+        # if the retries ran out first, the message would be parked with its mail unsent.
+        total = sum(self.retry_delay_seconds)
+        if self.sending_lease >= total:
+            raise ValueError(
+                'NOTIFIER_SENDING_LEASE ({0:g}s) must be shorter than the sum of '
+                'NOTIFIER_RETRY_DELAYS ({1}s)'.format(self.sending_lease, total),
+            )
+        return self
 
     @field_validator('database_url')
     @classmethod

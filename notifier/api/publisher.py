@@ -10,11 +10,11 @@ import threading
 from collections.abc import Collection
 
 from flask import current_app
-from pika.exceptions import AMQPError
 
 from notifier.settings import settings_of
 from notifier.extensions import db
-from notifier.pipeline.broker import BrokerConnection, PublishError
+from notifier.pipeline.broker import BrokerConnection
+from notifier.pipeline.broker_errors import BrokerError
 from notifier.pipeline.outbox import publish_now
 from notifier.errors import StartupError
 
@@ -37,7 +37,7 @@ class ApiPublisher:
         with self._lock:
             try:
                 publish_now(db.session(), row_ids, self._connection().publish)
-            except (AMQPError, PublishError, StartupError) as error:
+            except (BrokerError, StartupError) as error:
                 logger.warning('publish after commit failed, the outbox relay will retry: %s', error)
                 db.session.rollback()
                 self._reset()
@@ -49,7 +49,7 @@ class ApiPublisher:
         with self._lock:
             try:
                 self._connection().process_events(0)
-            except (AMQPError, OSError):
+            except BrokerError:
                 self._reset()
                 self._connection().process_events(0)
 

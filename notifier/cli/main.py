@@ -6,6 +6,7 @@ import click
 from flask.cli import FlaskGroup, routes_command, shell_command
 
 from notifier.app import create_app
+from notifier.cli.dlq import dlq_group
 from notifier.cli.plugins import plugins_command
 from notifier.cli.run import run_group
 from notifier.errors import NotifierError
@@ -35,6 +36,7 @@ def cli() -> None:
 
 cli.add_command(run_group)
 cli.add_command(plugins_command)
+cli.add_command(dlq_group)
 cli.add_command(shell_command)
 cli.add_command(routes_command)
 

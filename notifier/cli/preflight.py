@@ -8,7 +8,8 @@ from sqlalchemy.exc import OperationalError
 from notifier.settings import settings_of
 from notifier.errors import StartupError
 from notifier.extensions import db, migrate
-from notifier.pipeline.broker import BrokerConnection, redact_url
+from notifier.pipeline.broker import BrokerConnection
+from notifier.pipeline.broker_errors import redact_url
 
 
 def check_database(app: Flask) -> None:

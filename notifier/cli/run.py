@@ -10,12 +10,13 @@ from flask.cli import ScriptInfo, pass_script_info
 from werkzeug.serving import run_simple
 
 from notifier.settings import settings_of
+from notifier.stopping import StopSignal
 from notifier.cli.preflight import preflight
 from notifier.cli.supervisor import supervise
 from notifier.errors import StartupError
-from notifier.pipeline.consumer import run_consumers
+from notifier.pipeline.consumer import ConsumerProcess
 from notifier.pipeline.stages import STAGES
-from notifier.scheduler.loop import run_scheduler
+from notifier.scheduler.loop import SchedulerLoop
 
 
 def _app(script_info: ScriptInfo) -> Flask:
@@ -71,14 +72,18 @@ def run_consume(script_info: ScriptInfo, only: str) -> None:
             'unknown stage {0}; choose from {1}'.format(', '.join(unknown) or '(none)', ', '.join(STAGES)),
             param_hint='--only',
         )
-    run_consumers(_app(script_info), stages)
+    process = ConsumerProcess(_app(script_info), stages)
+    StopSignal(process.stop).install()
+    process.run()
 
 
 @run_group.command('schedule')
 @pass_script_info
 def run_schedule(script_info: ScriptInfo) -> None:
     """Release delayed and usual notifications when they are due (and relay the outbox)."""
-    run_scheduler(_app(script_info))
+    loop = SchedulerLoop(_app(script_info))
+    StopSignal(loop.stop).install()
+    loop.run()
 
 
 @run_group.command('all')

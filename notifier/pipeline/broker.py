@@ -12,13 +12,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pika
 from pika.adapters.blocking_connection import BlockingChannel
 from pika.exceptions import (
     AMQPChannelError,
     AMQPConnectionError,
+    AMQPError,
     NackError,
     ProbableAccessDeniedError,
     ProbableAuthenticationError,
@@ -28,6 +28,12 @@ from pika.exchange_type import ExchangeType
 from pika.spec import Basic, BasicProperties
 
 from notifier.errors import StartupError
+from notifier.pipeline.broker_errors import (
+    BrokerConnectionLostError,
+    BrokerUnavailableError,
+    PublishError,
+    redact_url,
+)
 from notifier.pipeline import topology
 
 logger = logging.getLogger(__name__)
@@ -36,25 +42,6 @@ HEARTBEAT_SECONDS = 30
 BLOCKED_TIMEOUT_SECONDS = 60
 CONNECT_ATTEMPTS = 1
 PERSISTENT = pika.spec.PERSISTENT_DELIVERY_MODE
-
-
-class BrokerUnavailableError(StartupError):
-    """RabbitMQ cannot be reached or refuses us."""
-
-
-class PublishError(RuntimeError):
-    """The broker did not take responsibility for a message (unroutable or nacked)."""
-
-
-def redact_url(url: str) -> str:
-    """The URL with its password replaced by ``***``, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = '{0}:***@{1}'.format(parts.username, parts.hostname)
-    if parts.port:
-        netloc = '{0}:{1}'.format(netloc, parts.port)
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _reason(error: AMQPConnectionError) -> str:
@@ -68,6 +55,11 @@ def _reason(error: AMQPConnectionError) -> str:
     if 'timeout' in text or 'timed out' in text:
         return 'connection timed out'
     return str(error) or type(error).__name__
+
+
+def lost(error: AMQPError) -> BrokerConnectionLostError:
+    """The error a broken connection or channel becomes."""
+    return BrokerConnectionLostError('lost the RabbitMQ connection: {0}'.format(repr(error)))
 
 
 def unavailable(url: str, error: AMQPConnectionError) -> BrokerUnavailableError:
@@ -108,6 +100,17 @@ class IncomingMessage:
 MessageCallback = Callable[[IncomingMessage], None]
 
 
+def _incoming(method: Basic.Deliver | Basic.GetOk, properties: BasicProperties, body: bytes) -> IncomingMessage:
+    return IncomingMessage(
+        body=body,
+        routing_key=method.routing_key or '',
+        delivery_tag=method.delivery_tag or 0,
+        headers=properties.headers or {},
+        message_id=properties.message_id,
+        redelivered=bool(method.redelivered),
+    )
+
+
 def _dispatch(
     callback: MessageCallback,
     channel: BlockingChannel,
@@ -115,14 +118,7 @@ def _dispatch(
     properties: BasicProperties,
     body: bytes,
 ) -> None:
-    callback(IncomingMessage(
-        body=body,
-        routing_key=method.routing_key or '',
-        delivery_tag=method.delivery_tag or 0,
-        headers=properties.headers or {},
-        message_id=properties.message_id,
-        redelivered=bool(method.redelivered),
-    ))
+    callback(_incoming(method, properties, body))
 
 
 class BrokerConnection:
@@ -196,29 +192,17 @@ class BrokerConnection:
     def publish(
         self,
         routing_key: str,
-        body: Mapping[str, Any],
-        message_id: str,
-        headers: Mapping[str, Any] | None = None,
-        exchange: str = topology.EXCHANGE,
-    ) -> None:
-        """Publish a persistent JSON message and wait for the broker's confirm."""
-        self.publish_raw(
-            routing_key,
-            json.dumps(body, ensure_ascii=False, separators=(',', ':')).encode(),
-            message_id,
-            headers,
-            exchange,
-        )
-
-    def publish_raw(
-        self,
-        routing_key: str,
-        body: bytes,
+        body: Mapping[str, Any] | bytes,
         message_id: str | None,
         headers: Mapping[str, Any] | None = None,
         exchange: str = topology.EXCHANGE,
     ) -> None:
-        """Publish bytes as they are (a poison message stays as it was)."""
+        """Publish a persistent message and wait for the broker's confirm.
+
+        A mapping is sent as JSON; bytes are sent as they are (a poison message stays as it was).
+        """
+        if not isinstance(body, bytes):
+            body = json.dumps(body, ensure_ascii=False, separators=(',', ':')).encode()
         properties = BasicProperties(
             content_type='application/json',
             delivery_mode=PERSISTENT,
@@ -232,6 +216,8 @@ class BrokerConnection:
             raise PublishError('no queue is bound for routing key {0!r}'.format(routing_key)) from None
         except NackError:
             raise PublishError('RabbitMQ refused message {0} (queue full?)'.format(message_id)) from None
+        except AMQPError as error:
+            raise lost(error) from None
 
     def consume(self, queue: str, callback: MessageCallback, prefetch: int) -> None:
         """Start consuming a queue with manual acks; the callback must ack or nack."""
@@ -241,24 +227,42 @@ class BrokerConnection:
 
     def ack(self, delivery_tag: int) -> None:
         """Acknowledge a message: its work is committed and its successors confirmed."""
-        self.channel.basic_ack(delivery_tag)
+        try:
+            self.channel.basic_ack(delivery_tag)
+        except AMQPError as error:
+            raise lost(error) from None
 
-    def nack(self, delivery_tag: int) -> None:
-        """Give a message back to its queue (counts toward the delivery limit)."""
-        self.channel.basic_nack(delivery_tag, requeue=True)
+    def get(self, queue: str) -> IncomingMessage | None:
+        """Take one message without acking it (it returns to the queue if never acked)."""
+        method, properties, body = self.channel.basic_get(queue, auto_ack=False)
+        if method is None or properties is None:
+            return None
+        raw = body.encode() if isinstance(body, str) else body or b''  # the stubs say str; pika gives bytes
+        return _incoming(method, properties, raw)
+
+    def message_count(self, queue: str) -> int:
+        """How many messages wait in a queue (not counting unacked ones)."""
+        declared = self.channel.queue_declare(queue, passive=True)
+        return int(declared.method.message_count or 0)
 
     def call_later(self, seconds: float, callback: Callable[[], None]) -> None:
         """Run ``callback`` on the connection's thread after ``seconds``."""
         self.connection.call_later(seconds, callback)
 
     def run(self) -> None:
-        """Dispatch messages and timers until :meth:`stop`."""
-        self.channel.start_consuming()
+        """Dispatch messages and timers until :meth:`stop`, or :class:`BrokerConnectionLostError`."""
+        try:
+            self.channel.start_consuming()
+        except AMQPError as error:
+            raise lost(error) from None
 
     def process_events(self, seconds: float) -> None:
         """Service the connection (heartbeats, confirms, timers) for a while."""
-        # pika takes float seconds; its stubs say int.
-        self.connection.process_data_events(time_limit=seconds)  # type: ignore[arg-type]
+        try:
+            # pika takes float seconds; its stubs say int.
+            self.connection.process_data_events(time_limit=seconds)  # type: ignore[arg-type]
+        except AMQPError as error:
+            raise lost(error) from None
 
     def stop(self) -> None:
         """Stop :meth:`run`; safe to call from another thread or a signal handler."""

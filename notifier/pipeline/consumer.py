@@ -8,7 +8,7 @@ unacked prefetched messages return to their queues.
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 
 from flask import Flask
@@ -18,11 +18,11 @@ from notifier.extensions import db
 from notifier.pipeline import topology
 from notifier.pipeline.broker import BrokerConnection
 from notifier.pipeline.context import StageContext
+from notifier.pipeline.reconnect import keep_connected
 from notifier.pipeline.relay import Relay
 from notifier.pipeline.runner import StageRunner, StageWiring
 from notifier.pipeline.stages import STAGES
 from notifier.settings import settings_of
-from notifier.stopping import StopSignal
 from notifier.templating.stored import template_store
 
 logger = logging.getLogger(__name__)
@@ -41,10 +41,11 @@ class ConsumerProcess:
         self._broker = BrokerConnection(
             self._settings.broker_url, 'notifier consume {0}'.format(','.join(stage_names)),
         )
-        #: Set once every queue is subscribed (tests and supervisors wait on it).
+        #: Set while every queue is subscribed (tests and supervisors wait on it).
         self.consuming = threading.Event()
+        self._stopping = threading.Event()
 
-    def make_context(self, attempt: int) -> StageContext:
+    def make_context(self, attempt: int, replayed: bool) -> StageContext:
         """The context of one stage call (inside an app context)."""
         return StageContext(
             session=db.session(),
@@ -52,23 +53,29 @@ class ConsumerProcess:
             channels=self._channels,
             attempt=attempt,
             max_attempts=len(self._settings.retry_delay_seconds) + 1,
+            replayed=replayed,
+            sending_lease_seconds=self._settings.sending_lease,
         )
 
-    def run(self, *, stop_on_signals: bool = True) -> None:
-        """Consume until :meth:`stop` (or SIGTERM/SIGINT in the main thread)."""
+    def run(self) -> None:
+        """Consume until :meth:`stop`, reconnecting to RabbitMQ as needed."""
         with ExitStack() as cleanup:
-            cleanup.callback(self._broker.close)
             cleanup.callback(close_channels, self._channels)
-            self._start()
-            if stop_on_signals:
-                StopSignal(self._broker.stop).install()
-            self.consuming.set()
-            self._broker.run()
+            cleanup.callback(self._broker.close)
+            keep_connected(self._consume_until_stopped, self._broker, self._stopping)
         logger.info('stopped consuming')
 
     def stop(self) -> None:
-        """Stop after the message in hand; safe from any thread."""
+        """Stop after the message in hand; safe from any thread and from a signal handler."""
+        self._stopping.set()
         self._broker.stop()
+
+    def _consume_until_stopped(self, connected: Callable[[], None]) -> None:
+        self.consuming.clear()
+        self._start()
+        self.consuming.set()
+        connected()
+        self._broker.run()
 
     def _start(self) -> None:
         channel_names = sorted(self._channels)
@@ -91,8 +98,3 @@ class ConsumerProcess:
             for routing_key in spec.routing_keys(channel_names):
                 self._broker.consume(topology.queue_name(routing_key), runner.on_message, self._settings.prefetch)
         logger.info('consuming: %s (channels: %s)', ', '.join(self._stage_names), ', '.join(channel_names))
-
-
-def run_consumers(app: Flask, stage_names: Sequence[str]) -> None:
-    """Run a ``consume`` process until SIGTERM/SIGINT."""
-    ConsumerProcess(app, stage_names).run()

@@ -22,6 +22,10 @@ class StageContext:
     attempt: int = 1
     #: After this attempt a temporary failure is final.
     max_attempts: int = 5
+    #: An operator replayed this message from the parking lot: failed deliveries get another try.
+    replayed: bool = False
+    #: After this long in ``sending``, a delivery is deemed abandoned by a crashed sender.
+    sending_lease_seconds: float = 60.0
     clock: Callable[[], dt.datetime] = utcnow
 
     @property

@@ -14,7 +14,13 @@ from typing import Any
 from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
 
-from notifier.constants import ATTEMPT_HEADER, DELAY_TIER_HEADER, PARK_REASON_HEADER, PARKED_BY_HEADER
+from notifier.constants import (
+    ATTEMPT_HEADER,
+    DELAY_TIER_HEADER,
+    PARK_REASON_HEADER,
+    PARKED_BY_HEADER,
+    REPLAY_HEADER,
+)
 from notifier.extensions import db
 from notifier.faults import crash_point
 from notifier.pipeline import topology
@@ -25,7 +31,8 @@ from notifier.pipeline.outcomes import Done, Outcome, Park, PoisonMessageError, 
 logger = logging.getLogger(__name__)
 
 Stage = Callable[[Mapping[str, Any], StageContext], Outcome]
-ContextFactory = Callable[[int], StageContext]
+#: Builds a stage's context from the attempt number and whether the message is a replay.
+ContextFactory = Callable[[int, bool], StageContext]
 
 ORIGINAL_ROUTING_KEY_HEADER = 'x-notifier-original-routing-key'
 MAX_REASON_LENGTH = 1000
@@ -83,7 +90,8 @@ class StageRunner:
         with self._app.app_context():
             try:
                 body = decode_body(incoming.body)
-                return self._stage(body, self._make_context(attempt))
+                replayed = bool(incoming.headers.get(REPLAY_HEADER))
+                return self._stage(body, self._make_context(attempt, replayed))
             except PoisonMessageError as error:
                 return Park(str(error))
             except SQLAlchemyError as error:
@@ -108,7 +116,7 @@ class StageRunner:
                 self._stage_name, incoming.message_id, delay, attempt, outcome.reason,
             )
             headers = {**incoming.headers, ATTEMPT_HEADER: attempt, DELAY_TIER_HEADER: str(delay)}
-            self._broker.publish_raw(
+            self._broker.publish(
                 incoming.routing_key, incoming.body, incoming.message_id, headers, topology.RETRY_EXCHANGE,
             )
         else:
@@ -126,7 +134,7 @@ class StageRunner:
             PARKED_BY_HEADER: self._stage_name,
             ORIGINAL_ROUTING_KEY_HEADER: incoming.routing_key,
         }
-        self._broker.publish_raw(topology.PARKING_LOT, incoming.body, incoming.message_id, headers)
+        self._broker.publish(topology.PARKING_LOT, incoming.body, incoming.message_id, headers)
 
 
 def _rollback() -> None:

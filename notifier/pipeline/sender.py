@@ -4,37 +4,49 @@ A delivery is claimed with one atomic compare-and-set (``pending`` or an
 expired ``sending`` -> ``sending``), so two copies of the same message, in
 one consumer or in two, never both reach the provider. The one window left,
 the provider accepted and the process died before the row said ``sent``, is
-bounded by the channel's idempotency key (the email ``Message-ID``).
+bounded by the channel's idempotency key (the email ``Message-ID``); see
+``docs/guarantees.md``.
 """
 
 import datetime as dt
+import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import ColumnElement, or_, update
+from sqlalchemy.exc import OperationalError
 
 from notifier.channels.base import OutgoingMessage, SendResult, SendStatus
-from notifier.constants import SENDING_LEASE_SECONDS
 from notifier.faults import crash_point
 from notifier.models import Delivery, DeliveryState
 from notifier.pipeline.context import StageContext
 from notifier.pipeline.messages import ChannelMessageSchema, load_message
 from notifier.pipeline.outcomes import Done, Outcome, Park, Retry
 
+logger = logging.getLogger(__name__)
+
+#: Writing the answer of a send is retried this many times when the database drops the connection:
+#: the mail is out, and giving up here is what could make it go out twice.
+RECORD_ATTEMPTS = 5
+RECORD_RETRY_SECONDS = 0.5
+
+
+def _claimable(context: StageContext, now: dt.datetime) -> ColumnElement[bool]:
+    lease_expired = now - dt.timedelta(seconds=context.sending_lease_seconds)
+    states = [Delivery.state == DeliveryState.pending]
+    if context.replayed:
+        states.append(Delivery.state == DeliveryState.failed)
+    states.append((Delivery.state == DeliveryState.sending) & (Delivery.sending_since < lease_expired))
+    return or_(*states)
+
 
 def _claim(context: StageContext, delivery_id: str) -> bool:
     """Move the delivery to ``sending`` if nobody else holds it; True when we got it."""
     now = context.clock()
-    lease_expired = now - dt.timedelta(seconds=SENDING_LEASE_SECONDS)
     claimed = context.session.execute(
         update(Delivery)
-        .where(
-            Delivery.id == delivery_id,
-            or_(
-                Delivery.state == DeliveryState.pending,
-                (Delivery.state == DeliveryState.sending) & (Delivery.sending_since < lease_expired),
-            ),
-        )
+        .where(Delivery.id == delivery_id, _claimable(context, now))
         .values(state=DeliveryState.sending, sending_since=now, attempts=Delivery.attempts + 1)
         .execution_options(synchronize_session=False),
     )
@@ -42,24 +54,45 @@ def _claim(context: StageContext, delivery_id: str) -> bool:
     return bool(claimed.rowcount)  # type: ignore[attr-defined]
 
 
-def _record(context: StageContext, delivery: Delivery, outcome: SendResult) -> Outcome:
+def _apply(context: StageContext, delivery_id: str, outcome: SendResult) -> Outcome:
     """Write the channel's answer to the delivery row and decide what happens next."""
+    delivery = context.session.get_one(Delivery, delivery_id)
     delivery.sending_since = None
     if outcome.status == SendStatus.sent:
         delivery.state = DeliveryState.sent
         delivery.sent_at = context.clock()
         delivery.provider_message_id = outcome.provider_message_id
         delivery.last_error = None
-        context.session.commit()
-        return Done()
-    delivery.last_error = outcome.detail
-    if outcome.status == SendStatus.temporary_failure and not context.is_last_attempt:
+        decision: Outcome = Done()
+    elif outcome.status == SendStatus.temporary_failure and not context.is_last_attempt:
         delivery.state = DeliveryState.pending
-        context.session.commit()
-        return Retry(outcome.detail)
-    delivery.state = DeliveryState.failed
+        delivery.last_error = outcome.detail
+        decision = Retry(outcome.detail)
+    else:
+        delivery.state = DeliveryState.failed
+        delivery.last_error = outcome.detail
+        decision = Park(_park_reason(context, outcome))
     context.session.commit()
-    return Park(outcome.detail)
+    return decision
+
+
+def _park_reason(context: StageContext, outcome: SendResult) -> str:
+    if outcome.status == SendStatus.temporary_failure:
+        return 'gave up after {0} attempts: {1}'.format(context.attempt, outcome.detail)
+    return outcome.detail
+
+
+def _record(context: StageContext, delivery_id: str, outcome: SendResult) -> Outcome:
+    for attempt in range(1, RECORD_ATTEMPTS + 1):
+        try:
+            return _apply(context, delivery_id, outcome)
+        except OperationalError as error:
+            context.session.rollback()
+            if attempt == RECORD_ATTEMPTS:
+                raise
+            logger.warning('recording delivery %s failed (%s), trying again', delivery_id, error)
+            time.sleep(RECORD_RETRY_SECONDS * attempt)
+    raise AssertionError('unreachable')
 
 
 def send(body: Mapping[str, Any], context: StageContext) -> Outcome:
@@ -88,4 +121,4 @@ def send(body: Mapping[str, Any], context: StageContext) -> Outcome:
         text=rendered['text'],
     ))
     crash_point('sender.after_send')
-    return _record(context, delivery, outcome)
+    return _record(context, delivery.id, outcome)

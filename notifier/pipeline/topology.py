@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from notifier.constants import DELAY_TIER_HEADER
+
 EXCHANGE = 'notifier'
 RETRY_EXCHANGE = 'notifier.retry'
 
@@ -89,7 +91,7 @@ def delay_queues(delays: Sequence[int]) -> list[QueueSpec]:
                 'x-dead-letter-strategy': 'at-least-once',
                 'x-overflow': 'reject-publish',
             }),
-            binding_arguments={'x-match': 'all', 'x-notifier-delay': str(delay)},
+            binding_arguments={'x-match': 'all', DELAY_TIER_HEADER: str(delay)},
         )
         for delay in delays
     ]

@@ -71,6 +71,9 @@ def work(body: Mapping[str, Any], context: StageContext) -> Outcome:
     if context.session.get(Notification, notification_id) is None:
         return Park('notification {0} does not exist'.format(notification_id))
     delivery = _delivery(context, notification_id, message['email'], message['channel'])
+    if context.replayed and delivery.state == DeliveryState.failed:
+        delivery.state = DeliveryState.pending  # the operator fixed the cause and asks again
+        context.session.commit()
     if delivery.state in FINAL_STATES:
         return Done()
     if delivery.channel not in context.channels:

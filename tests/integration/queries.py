@@ -92,14 +92,16 @@ def parked_count(app: Flask) -> int:
         connection.close()
 
 
-def publish(app: Flask, routing_key: str, body: bytes | dict[str, Any]) -> None:
-    """Publish a message straight into a queue, as a misbehaving producer could."""
+def publish(
+    app: Flask, routing_key: str, body: bytes | dict[str, Any], headers: dict[str, Any] | None = None,
+) -> None:
+    """Publish a message straight into a queue, as a misbehaving producer (or a test) could."""
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     connection, channel = _channel(app)
     try:
         channel.confirm_delivery()
         channel.basic_publish(
-            topology.EXCHANGE, routing_key, raw, pika.BasicProperties(delivery_mode=2), mandatory=True,
+            topology.EXCHANGE, routing_key, raw, pika.BasicProperties(delivery_mode=2, headers=headers), mandatory=True,
         )
     finally:
         connection.close()

@@ -46,6 +46,7 @@ def make_settings(database_url: str, broker_url: str, instance_dir: Path, **over
         'instance_dir': instance_dir,
         'api_tokens': TOKEN,
         'retry_delays': '1s,2s',
+        'sending_lease': 2,
         'relay_interval': 0.2,
     }
     settings_values.update(overrides)
@@ -110,7 +111,7 @@ def app(
 def running_consumers(flask_app: Flask, stages: tuple[str, ...] = ALL_STAGES) -> Iterator[ConsumerProcess]:
     """A ``consume`` process's stages in a thread, stopped at the end."""
     process = ConsumerProcess(flask_app, stages)
-    thread = threading.Thread(target=process.run, kwargs={'stop_on_signals': False}, daemon=True)
+    thread = threading.Thread(target=process.run, daemon=True)
     thread.start()
     assert process.consuming.wait(timeout=20), 'consumers did not start'
     try:

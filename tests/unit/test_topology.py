@@ -25,4 +25,5 @@ def test_one_delay_queue_per_tier_with_the_ttl_on_the_queue() -> None:
         ('notifier.delay.10s', 10000), ('notifier.delay.60s', 60000),
     ]
     assert all('x-dead-letter-routing-key' not in spec.arguments for spec in delays)
-    assert delays[0].binding_arguments == {'x-match': 'all', 'x-notifier-delay': '10'}
+    # x-match=all ignores x- headers: the tier header must not start with x-
+    assert delays[0].binding_arguments == {'x-match': 'all', 'notifier-delay': '10'}
