@@ -24,6 +24,7 @@ setup(
         'gunicorn>=22,<28',
         'pydantic-settings>=2.4,<3',
         'psycopg[binary]>=3.2,<4',
+        'croniter>=2.0,<8',
     ],
     extras_require={
         'dev': [
@@ -33,6 +34,7 @@ setup(
             'flake8>=7,<8',
             'mypy>=1.10,<3',
             'types-pika>=1.2.0b1,<2',
+            'types-croniter>=2.0,<7',
             'import-linter>=2.0,<3',
             'flake8-html>=0.4.3,<0.5',
             'check-jsonschema>=0.39,<1',

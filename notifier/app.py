@@ -36,10 +36,14 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from notifier.api import api_blueprint, register_error_handlers  # noqa: WPS433 - avoids a cycle
+    from notifier.api.cancellation import cancellation_blueprint  # noqa: WPS433
     from notifier.api.health import health_blueprint  # noqa: WPS433
+    from notifier.api.schedules import schedules_blueprint  # noqa: WPS433
 
     app.register_blueprint(api_blueprint)
     app.register_blueprint(health_blueprint)
+    app.register_blueprint(schedules_blueprint)
+    app.register_blueprint(cancellation_blueprint)
     register_error_handlers(app)
 
 

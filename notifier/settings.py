@@ -63,6 +63,7 @@ class Settings(BaseSettings):
     prefetch: int = Field(default=DEFAULT_PREFETCH, ge=1, le=MAX_PREFETCH)
     retry_delays: str = '10s,1m,10m,1h'
     delivery_limit: int = Field(default=5, ge=1, le=MAX_DELIVERY_LIMIT)
+    usual_slot: str = '1m'
     sending_lease: float = Field(default=DEFAULT_SENDING_LEASE, gt=0, le=MAX_INTERVAL_SECONDS)
     scheduler_interval: float = Field(default=1.0, gt=0, le=MAX_INTERVAL_SECONDS)
     relay_interval: float = Field(default=0.5, gt=0, le=MAX_INTERVAL_SECONDS)
@@ -79,6 +80,11 @@ class Settings(BaseSettings):
         """The bearer tokens accepted by the API."""
         tokens = (token.strip() for token in self.api_tokens.split(','))
         return frozenset(token for token in tokens if token)
+
+    @property
+    def usual_slot_seconds(self) -> int:
+        """The slot of usual notifications, in seconds."""
+        return max(1, parse_duration(self.usual_slot))
 
     @property
     def retry_delay_seconds(self) -> tuple[int, ...]:
@@ -110,6 +116,12 @@ class Settings(BaseSettings):
         if not url.startswith(('amqp://', 'amqps://')):
             raise ValueError('must be an amqp:// or amqps:// URL')
         return url
+
+    @field_validator('usual_slot')
+    @classmethod
+    def _slot(cls, slot: str) -> str:
+        parse_duration(slot)
+        return slot
 
     @field_validator('retry_delays')
     @classmethod

@@ -9,6 +9,7 @@ from notifier.app import create_app
 from notifier.cli.dlq import dlq_group
 from notifier.cli.plugins import plugins_command
 from notifier.cli.run import run_group
+from notifier.cli.schedules import schedules_group
 from notifier.errors import NotifierError
 
 
@@ -37,6 +38,7 @@ def cli() -> None:
 cli.add_command(run_group)
 cli.add_command(plugins_command)
 cli.add_command(dlq_group)
+cli.add_command(schedules_group)
 cli.add_command(shell_command)
 cli.add_command(routes_command)
 

@@ -3,7 +3,7 @@
 import datetime as dt
 from typing import Any, Final
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from notifier.models.base import Base, UTCDateTime, new_id, utcnow
@@ -39,6 +39,10 @@ class Notification(Base):
     recipient_id: Mapped[str | None] = mapped_column(String(64))
     fields: Mapped[dict[str, Any]] = mapped_column(JSON)
     scheduled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    #: The occurrence of a schedule that created this notification, if any.
+    occurrence_id: Mapped[int | None] = mapped_column(
+        ForeignKey('occurrences.id', ondelete='SET NULL'), index=True,
+    )
     status: Mapped[str] = mapped_column(String(16), default=NotificationStatus.accepted, index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -55,6 +55,7 @@ class ConsumerProcess:
             max_attempts=len(self._settings.retry_delay_seconds) + 1,
             replayed=replayed,
             sending_lease_seconds=self._settings.sending_lease,
+            usual_slot_seconds=self._settings.usual_slot_seconds,
         )
 
     def run(self) -> None:

@@ -26,6 +26,8 @@ class StageContext:
     replayed: bool = False
     #: After this long in ``sending``, a delivery is deemed abandoned by a crashed sender.
     sending_lease_seconds: float = 60.0
+    #: Usual (non-urgent) notifications without a time wait for the next boundary of this slot.
+    usual_slot_seconds: int = 60
     clock: Callable[[], dt.datetime] = utcnow
 
     @property

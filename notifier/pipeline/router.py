@@ -2,8 +2,11 @@
 a usual or delayed one waits in the database for the scheduler.
 """
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
+
+from sqlalchemy import update
 
 from notifier.models import Notification, NotificationStatus
 from notifier.pipeline import topology
@@ -38,11 +41,28 @@ def route(body: Mapping[str, Any], context: StageContext) -> Outcome:
     now = context.clock()
     due = notification.scheduled_at is None or notification.scheduled_at <= now
     if notification.urgency == 'immediate' and due:
-        notification.status = NotificationStatus.queued
-        context.session.commit()
-        return Done(forward=[generator_message(notification)])
-    if notification.scheduled_at is None:
-        notification.scheduled_at = now
-    notification.status = NotificationStatus.scheduled
-    context.session.commit()
+        if _move(context, notification.id, NotificationStatus.queued, notification.scheduled_at):
+            return Done(forward=[generator_message(notification)])
+        return Done()  # cancelled meanwhile
+    scheduled_at = notification.scheduled_at or next_slot(now, context.usual_slot_seconds)
+    _move(context, notification.id, NotificationStatus.scheduled, scheduled_at)
     return Done()
+
+
+def next_slot(now: dt.datetime, slot_seconds: int) -> dt.datetime:
+    """The next boundary of the operator's slot for usual notifications (every minute by default)."""
+    epoch_seconds = int(now.timestamp())
+    boundary = epoch_seconds - epoch_seconds % slot_seconds + slot_seconds
+    return dt.datetime.fromtimestamp(boundary, tz=dt.timezone.utc)
+
+
+def _move(context: StageContext, notification_id: str, status: str, scheduled_at: dt.datetime | None) -> bool:
+    """A compare-and-set from a routable status, so a concurrent cancel wins cleanly."""
+    moved = context.session.execute(
+        update(Notification)
+        .where(Notification.id == notification_id, Notification.status.in_(_ROUTABLE))
+        .values(status=status, scheduled_at=scheduled_at)
+        .execution_options(synchronize_session=False),
+    )
+    context.session.commit()
+    return bool(moved.rowcount)  # type: ignore[attr-defined]

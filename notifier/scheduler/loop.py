@@ -14,11 +14,11 @@ from notifier.extensions import db
 from notifier.models.base import utcnow
 from notifier.pipeline import topology
 from notifier.pipeline.broker import BrokerConnection
-from notifier.pipeline.outbox import publish_now
 from notifier.pipeline.reconnect import keep_connected
 from notifier.pipeline.relay import Relay
 from notifier.plugins import default_registry
-from notifier.scheduler.due import release_due
+from notifier.scheduler.lock import single_scheduler_on_sqlite
+from notifier.scheduler.passes import scheduler_pass
 from notifier.settings import settings_of
 
 logger = logging.getLogger(__name__)
@@ -40,27 +40,28 @@ class SchedulerLoop:
         self._stopping.set()
 
     def tick(self) -> int:
-        """One pass: release what is due, then relay the outbox. Returns how many were released."""
+        """One pass: fire due schedules, release due notifications, relay the outbox.
+
+        Returns how many outbox rows the pass wrote.
+        """
         with self._app.app_context():
             try:
-                released = release_due(db.session(), utcnow())
-                publish_now(db.session(), released, self._broker.publish)
+                written = scheduler_pass(db.session(), utcnow(), self._broker.publish)
             except Exception as error:  # noqa: B902 - survive a database or broker outage; the relay catches up
                 logger.warning('scheduler pass failed, will try again: %s', error)
                 db.session.rollback()
-                released = []
+                written = 0
             finally:
                 db.session.remove()
-        if released:
-            logger.info('released %d due notification(s)', len(released))
         self._relay.relay_once()
-        return len(released)
+        return written
 
     def run(self) -> None:
         """Loop until stopped, servicing the broker connection between passes."""
-        logger.info('scheduler running, every %.1fs', self._settings.scheduler_interval)
-        keep_connected(self._session, self._broker, self._stopping)
-        self._broker.close()
+        with single_scheduler_on_sqlite(self._settings):
+            logger.info('scheduler running, every %.1fs', self._settings.scheduler_interval)
+            keep_connected(self._session, self._broker, self._stopping)
+            self._broker.close()
         logger.info('scheduler stopped')
 
     def _session(self, connected: Callable[[], None]) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from notifier.models import Notification, NotificationStatus
+from notifier.models import Notification, NotificationStatus, OutboxMessage
 from notifier.notification_types import NOTIFICATION_TYPES
 from notifier.pipeline import topology
 from notifier.pipeline.outbox import outbox_row
@@ -60,6 +60,15 @@ def notification_message(notification: Notification) -> Forward:
     )
 
 
+def add_with_outbox(session: Session, notification: Notification) -> OutboxMessage:
+    """Add a notification and the outbox row that announces it; the caller commits both at once."""
+    session.add(notification)
+    session.flush()
+    row = outbox_row(notification_message(notification))
+    session.add(row)
+    return row
+
+
 def _existing(session: Session, idempotency_key: str, body_hash: str) -> Accepted:
     notification = session.scalars(
         select(Notification).where(Notification.idempotency_key == idempotency_key),
@@ -103,10 +112,7 @@ def accept_event(
         scheduled_at=meta['scheduled_at'],
         status=NotificationStatus.accepted,
     )
-    session.add(notification)
-    session.flush()
-    row = outbox_row(notification_message(notification))
-    session.add(row)
+    row = add_with_outbox(session, notification)
     try:
         session.commit()
     except IntegrityError:

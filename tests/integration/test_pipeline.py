@@ -138,7 +138,7 @@ def test_usual_notification_waits_for_the_scheduler(smtp_app: Flask, smtp_server
             what='the router to store it for the scheduler',
         )
         assert not smtp_server.to('vasya@example.com')
-        assert SchedulerLoop(smtp_app).tick() == 1
+        wait_for(lambda: SchedulerLoop(smtp_app).tick() == 1, what='the next slot of usual notifications')
         wait_for(lambda: queries.sent_delivery(smtp_app, accepted['id']), what='the scheduled mail')
 
     assert len(smtp_server.to('vasya@example.com')) == 1

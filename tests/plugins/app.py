@@ -24,7 +24,7 @@ from tests.plugins.smtp import RecordingHandler
 TOKEN = 'test-token'
 AUTH = {'Authorization': 'Bearer {0}'.format(TOKEN)}
 ALL_STAGES = tuple(STAGES)
-TABLES = ('deliveries', 'outbox', 'notifications', 'templates')
+TABLES = ('deliveries', 'outbox', 'notifications', 'templates', 'occurrences', 'schedules')
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 20.0, what: str = 'condition') -> Any:
@@ -47,6 +47,7 @@ def make_settings(database_url: str, broker_url: str, instance_dir: Path, **over
         'api_tokens': TOKEN,
         'retry_delays': '1s,2s',
         'sending_lease': 2,
+        'usual_slot': '1s',
         'relay_interval': 0.2,
     }
     settings_values.update(overrides)

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import quote
 
 import psycopg
@@ -65,6 +66,32 @@ def _libpq_url(sqlalchemy_url: str) -> str:
 def postgres_url() -> Iterator[str]:
     """A PostgreSQL database of this test run, dropped at the end."""
     require_service('PostgreSQL', '127.0.0.1', 5432)
+    name = 'notifier_test_{0}'.format(uuid.uuid4().hex[:8])
+    admin = _libpq_url(PG_ADMIN_URL)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute('CREATE DATABASE {0}'.format(name))
+    try:
+        yield '{0}/{1}'.format(PG_ADMIN_URL.rsplit('/', 1)[0], name)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute('DROP DATABASE IF EXISTS {0} WITH (FORCE)'.format(name))
+
+
+@contextmanager
+def own_vhost() -> Iterator[str]:
+    """A broker URL to a vhost of its own (for tests that run the service as processes)."""
+    vhost = 'notifier-test-{0}'.format(uuid.uuid4().hex[:8])
+    _rabbitmqctl('add_vhost', vhost)
+    try:
+        _rabbitmqctl('set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*')
+        yield 'amqp://guest:guest@{0}:5672/{1}'.format(RABBIT_HOST, quote(vhost, safe=''))
+    finally:
+        _rabbitmqctl('delete_vhost', vhost)
+
+
+@contextmanager
+def own_database() -> Iterator[str]:
+    """A PostgreSQL database of its own, dropped at the end."""
     name = 'notifier_test_{0}'.format(uuid.uuid4().hex[:8])
     admin = _libpq_url(PG_ADMIN_URL)
     with psycopg.connect(admin, autocommit=True) as connection:

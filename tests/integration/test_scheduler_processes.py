@@ -1,0 +1,107 @@
+"""Three ``notifier run schedule`` processes, one killed and restarted: each occurrence mails once."""
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from notifier.app import create_app
+from notifier.extensions import db
+from notifier.models import Occurrence, Schedule
+from notifier.services.schedules import create_schedule
+from tests.plugins.app import make_settings, wait_for
+from tests.plugins.services import own_database, own_vhost, require_service
+from tests.plugins.smtp import RecordingHandler
+
+RUN_SECONDS = 12
+KILL_AT = 4
+RESTART_AT = 8
+
+
+@pytest.fixture
+def service_env(tmp_path: Path, smtp_server: RecordingHandler) -> Iterator[dict[str, str]]:
+    require_service('PostgreSQL', '127.0.0.1', 5432)
+    with own_database() as database_url, own_vhost() as broker_url:
+        env = {
+            **os.environ,
+            'NOTIFIER_DATABASE_URL': database_url,
+            'NOTIFIER_BROKER_URL': broker_url,
+            'NOTIFIER_INSTANCE_DIR': str(tmp_path),
+            'NOTIFIER_EMAIL_URL': 'smtp://127.0.0.1:{0}'.format(smtp_server.port),
+            'NOTIFIER_SCHEDULER_INTERVAL': '0.2',
+            'NOTIFIER_RETRY_DELAYS': '1s,2s',
+            'NOTIFIER_SENDING_LEASE': '2',
+        }
+        subprocess.run(
+            [sys.executable, '-m', 'notifier', 'db', 'upgrade'], env=env, check=True, capture_output=True, timeout=120,
+        )
+        yield env
+
+
+def _start(env: dict[str, str], *mode: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, '-m', 'notifier', 'run', *mode], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_three_schedulers_one_killed_each_occurrence_mails_once(
+    service_env: dict[str, str], smtp_server: RecordingHandler,
+) -> None:
+    app = create_app(make_settings(
+        service_env['NOTIFIER_DATABASE_URL'],
+        service_env['NOTIFIER_BROKER_URL'],
+        Path(service_env['NOTIFIER_INSTANCE_DIR']),
+    ))
+    start_at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) + dt.timedelta(seconds=3)
+    with app.app_context():
+        schedule_id = create_schedule(db.session(), {
+            'name': 'every-second', 'interval_seconds': 1, 'cron': None, 'timezone': 'UTC',
+            'notification_type': 'info', 'template': None, 'locale': None, 'channels': ['email'],
+            'audience': {'kind': 'user', 'email': 'tick@example.com'},
+            'schedule_fields': {'title': 'tick', 'text': 'tock'}, 'misfire_policy': 'fire_once',
+            'max_lateness_seconds': None, 'start_at': start_at, 'end_at': start_at + dt.timedelta(seconds=RUN_SECONDS),
+            'enabled': True,
+        }, start_at - dt.timedelta(seconds=1)).id
+
+    with ExitStack() as running:
+        consumer = _start(service_env, 'consume')
+        running.callback(_stop, consumer)
+        schedulers = [_start(service_env, 'schedule') for _ in range(3)]
+        for scheduler in schedulers:
+            running.callback(_stop, scheduler)
+        time.sleep(max(0, (start_at - dt.datetime.now(dt.timezone.utc)).total_seconds()) + KILL_AT)
+        schedulers[0].kill()
+        time.sleep(RESTART_AT - KILL_AT)
+        restarted = _start(service_env, 'schedule')
+        running.callback(_stop, restarted)
+        time.sleep(RUN_SECONDS - RESTART_AT + 1)
+        with app.app_context():
+            fired = db.session.scalars(
+                select(Occurrence.fire_at).where(Occurrence.schedule_id == schedule_id, Occurrence.state == 'fired'),
+            ).all()
+            assert db.session.get(Schedule, schedule_id).next_fire_at is None  # the schedule ended
+        wait_for(lambda: len(smtp_server.to('tick@example.com')) >= len(fired), timeout=30, what='every mail')
+        time.sleep(2)  # anything more that would arrive (a duplicate) arrives now
+
+    mails = smtp_server.to('tick@example.com')
+    assert sorted(fired) == [start_at + dt.timedelta(seconds=second) for second in range(RUN_SECONDS + 1)]
+    assert len(mails) == len(fired)
+    assert len({mail['Message-ID'] for mail in mails}) == len(mails)

@@ -1,0 +1,189 @@
+"""Schedules: the API, exactly one fire per occurrence, misfire after downtime, and cancel."""
+
+import datetime as dt
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from notifier.errors import StartupError
+from notifier.extensions import db
+from notifier.models import Notification, Occurrence, Schedule
+from notifier.scheduler.lock import single_scheduler_on_sqlite
+from notifier.scheduler.passes import scheduler_pass
+from notifier.services.schedules import create_schedule
+from notifier.settings import settings_of
+from tests.integration import queries
+from tests.plugins.app import AUTH, running_consumers, wait_for
+
+UTC = dt.timezone.utc
+T0 = dt.datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
+DIGEST = {
+    'name': 'digest',
+    'interval_seconds': 60,
+    'type': 'info',
+    'audience': {'kind': 'list', 'emails': ['a@example.com', 'b@example.com']},
+    'fields': {'title': 'Дайджест', 'text': 'Новинки недели'},
+}
+
+
+def _discard(routing_key: str, body: Mapping[str, Any], message_id: str) -> None:
+    """Stands in for the broker: these tests look at the database, not the queues."""
+
+
+def _schedule(app: Flask, **overrides: Any) -> str:
+    loaded = {
+        'name': 'digest', 'cron': None, 'interval_seconds': 60, 'timezone': 'UTC',
+        'notification_type': 'info', 'template': None, 'locale': None, 'channels': ['email'],
+        'audience': {'kind': 'list', 'emails': ['a@example.com', 'b@example.com']},
+        'schedule_fields': {'title': 't', 'text': 'x'}, 'misfire_policy': 'fire_once',
+        'max_lateness_seconds': None, 'start_at': T0, 'end_at': None, 'enabled': True,
+    }
+    loaded.update(overrides)
+    with app.app_context():
+        return create_schedule(db.session(), loaded, T0).id
+
+
+def _tick(app: Flask, now: dt.datetime) -> int:
+    with app.app_context():
+        return scheduler_pass(db.session(), now, _discard)
+
+
+def _occurrences(app: Flask, state: str | None = None) -> list[dt.datetime]:
+    with app.app_context():
+        query = select(Occurrence.fire_at).order_by(Occurrence.fire_at)
+        if state:
+            query = query.where(Occurrence.state == state)
+        return list(db.session.scalars(query).all())
+
+
+def _notification_count(app: Flask) -> int:
+    with app.app_context():
+        return int(db.session.scalar(select(func.count()).select_from(Notification)) or 0)
+
+
+def test_create_read_change_delete(app: Flask) -> None:
+    client = app.test_client()
+
+    created = client.post('/api/v1/schedules', json={**DIGEST, 'interval_seconds': None, 'cron': '0 9 * * 1',
+                                                     'timezone': 'Europe/Moscow'}, headers=AUTH)
+    assert created.status_code == 201, created.json
+    schedule = created.json
+    assert schedule['next_fire_at'].endswith('06:00:00+00:00')
+    assert client.get('/api/v1/schedules/{0}'.format(schedule['id']), headers=AUTH).json['name'] == 'digest'
+
+    changed = client.patch('/api/v1/schedules/{0}'.format(schedule['id']), json={'enabled': False}, headers=AUTH)
+    assert (changed.json['enabled'], changed.json['next_fire_at']) == (False, None)
+
+    assert client.post('/api/v1/schedules', json=DIGEST, headers=AUTH).status_code == 409
+    assert client.delete('/api/v1/schedules/{0}'.format(schedule['id']), headers=AUTH).status_code == 204
+    assert client.get('/api/v1/schedules', headers=AUTH).json == {'items': []}
+
+
+@pytest.mark.parametrize(('change', 'field'), [
+    ({'cron': 'every day'}, 'cron'),
+    ({'cron': '0 9 * * *'}, 'cron'),
+    ({'interval_seconds': None}, 'cron'),
+    ({'timezone': 'Mars/Olympus'}, 'timezone'),
+    ({'audience': {'kind': 'segment'}}, 'audience'),
+    ({'misfire_policy': 'sometimes'}, 'misfire_policy'),
+])
+def test_invalid_schedules_are_422_with_the_field(app: Flask, change: dict[str, Any], field: str) -> None:
+    response = app.test_client().post('/api/v1/schedules', json={**DIGEST, **change}, headers=AUTH)
+
+    assert response.status_code == 422
+    assert field in response.json['error']['fields']
+
+
+def test_each_occurrence_fires_once_however_often_the_scheduler_looks(app: Flask) -> None:
+    _schedule(app)
+
+    assert _tick(app, T0 + dt.timedelta(seconds=30)) == 0
+    assert _tick(app, T0 + dt.timedelta(seconds=60)) == 2
+    assert _tick(app, T0 + dt.timedelta(seconds=61)) == 0
+    assert _tick(app, T0 + dt.timedelta(seconds=120)) == 2
+
+    assert _occurrences(app) == [T0 + dt.timedelta(seconds=60), T0 + dt.timedelta(seconds=120)]
+    assert _notification_count(app) == 4
+
+
+@pytest.mark.parametrize(('policy', 'fired', 'skipped'), [
+    ('fire_once', 1, 59),
+    ('fire_all', 60, 0),
+    ('skip', 0, 60),
+])
+def test_after_an_hour_down_the_misfire_policy_decides(app: Flask, policy: str, fired: int, skipped: int) -> None:
+    _schedule(app, misfire_policy=policy)
+
+    _tick(app, T0 + dt.timedelta(hours=1, seconds=40))
+
+    assert len(_occurrences(app, 'fired')) == fired
+    assert len(_occurrences(app, 'skipped')) == skipped
+    assert _notification_count(app) == fired * 2
+    assert _tick(app, T0 + dt.timedelta(hours=1, seconds=60)) == 2  # then on time again
+
+
+def test_a_daily_digest_due_two_days_ago_is_not_sent(app: Flask) -> None:
+    _schedule(app, interval_seconds=86400, misfire_policy='fire_all', max_lateness_seconds=3600)
+
+    _tick(app, T0 + dt.timedelta(days=2, hours=5))
+
+    assert not _occurrences(app, 'fired')
+    assert len(_occurrences(app, 'skipped')) == 2
+
+
+def test_concurrent_schedulers_fire_each_occurrence_once(app: Flask, database_url: str) -> None:
+    if database_url.startswith('sqlite'):
+        pytest.skip('several schedulers need PostgreSQL; SQLite runs one (see the lock test)')
+    _schedule(app, interval_seconds=1)
+    moments = [T0 + dt.timedelta(seconds=second, milliseconds=milli) for second in range(1, 31) for milli in (0, 500)]
+
+    threads = [threading.Thread(target=_ticks, args=(app, moments)) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    fired = _occurrences(app, 'fired')
+    assert fired == [T0 + dt.timedelta(seconds=second) for second in range(1, 31)]
+    assert _notification_count(app) == 60
+
+
+def _ticks(app: Flask, moments: list[dt.datetime]) -> None:
+    for moment in moments:
+        _tick(app, moment)
+
+
+def test_a_second_scheduler_on_sqlite_is_refused(app: Flask, database_url: str) -> None:
+    if not database_url.startswith('sqlite'):
+        pytest.skip('PostgreSQL allows several schedulers')
+    settings = settings_of(app)
+
+    with single_scheduler_on_sqlite(settings):
+        with pytest.raises(StartupError, match='another scheduler is running on the SQLite database'):
+            with single_scheduler_on_sqlite(settings):
+                pytest.fail('the second scheduler got the lock')
+
+
+def test_a_scheduled_notification_can_be_cancelled_until_it_is_sent(smtp_app: Flask) -> None:
+    client = smtp_app.test_client()
+    later = (dt.datetime.now(UTC) + dt.timedelta(hours=1)).isoformat()
+    body = {**queries.WELCOME, 'meta': {**queries.WELCOME['meta'], 'scheduled_at': later}}
+    with running_consumers(smtp_app):
+        accepted = queries.post_event(client, body).json
+        wait_for(lambda: getattr(queries.notification(smtp_app, accepted['id']), 'status', None) == 'scheduled')
+        cancelled = client.delete('/api/v1/notifications/{0}'.format(accepted['id']), headers=AUTH)
+        assert cancelled.json == {'id': accepted['id'], 'status': 'cancelled'}
+
+        sent = queries.post_event(client, queries.welcome_to('now@example.com')).json
+        wait_for(lambda: queries.sent_delivery(smtp_app, sent['id']), what='the immediate mail')
+        refused = client.post('/api/v1/notifications/{0}/cancel'.format(sent['id']), headers=AUTH)
+
+    assert refused.status_code == 409
+    assert refused.json['error']['code'] == 'not_cancellable'
+    with smtp_app.app_context():
+        assert db.session.get(Schedule, 'nope') is None
+        assert not queries.deliveries_of(smtp_app, accepted['id'])
