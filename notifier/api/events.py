@@ -1,6 +1,8 @@
 """``POST /api/v1/events``: other services announce what happened."""
 
+import json
 from http import HTTPStatus
+from typing import Any
 
 from flask import Response, jsonify, request
 from marshmallow import ValidationError
@@ -11,8 +13,11 @@ from notifier.api.views import notification_summary
 from notifier.settings import settings_of
 from notifier.constants import MAX_KEY_LENGTH
 from notifier.extensions import db
+from notifier.observability import metrics
 from notifier.schemas.events import EventSchema
 from notifier.services.accept import IdempotencyConflictError, accept_event
+
+NOT_A_JSON_OBJECT = 'the body must be a JSON object (Content-Type: application/json)'
 
 
 def _idempotency_key() -> str | None:
@@ -20,7 +25,7 @@ def _idempotency_key() -> str | None:
     if key is None:
         return None
     key = key.strip()
-    if not key or len(key) > MAX_KEY_LENGTH:
+    if not key or len(key) > MAX_KEY_LENGTH or '\x00' in key:
         raise ApiError(
             HTTPStatus.BAD_REQUEST,
             'bad_idempotency_key',
@@ -29,13 +34,24 @@ def _idempotency_key() -> str | None:
     return key
 
 
+def _json_object() -> dict[str, Any]:
+    """The body as a JSON object of text that UTF-8 can store, or a 400."""
+    try:
+        raw_body = request.get_json(silent=True)
+    except RecursionError:  # nested deeper than the parser goes
+        raw_body = None
+    if not isinstance(raw_body, dict):
+        raise ApiError(HTTPStatus.BAD_REQUEST, 'bad_json', NOT_A_JSON_OBJECT)
+    try:
+        json.dumps(raw_body, ensure_ascii=False).encode()
+    except (UnicodeEncodeError, RecursionError):  # a lone surrogate (\ud800) cannot be stored or hashed
+        raise ApiError(HTTPStatus.BAD_REQUEST, 'bad_json', 'the body must be valid Unicode text')
+    return raw_body
+
+
 def post_event() -> Response:
     """Accept an event; the notification is stored and queued before the 202."""
-    raw_body = request.get_json(silent=True)
-    if not isinstance(raw_body, dict):
-        raise ApiError(
-            HTTPStatus.BAD_REQUEST, 'bad_json', 'the body must be a JSON object (Content-Type: application/json)',
-        )
+    raw_body = _json_object()
     key = _idempotency_key()
     try:
         event = EventSchema().load(raw_body)
@@ -52,6 +68,8 @@ def post_event() -> Response:
         raise ApiError(HTTPStatus.CONFLICT, 'idempotency_conflict', str(error))
     if accepted.outbox_ids:
         current_publisher().publish_outbox(accepted.outbox_ids)
+    if accepted.created:
+        metrics.events_accepted.labels(type=accepted.notification.type).inc()
     response = jsonify(notification_summary(accepted.notification, replayed=not accepted.created))
     response.status_code = HTTPStatus.ACCEPTED
     return response

@@ -8,6 +8,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from notifier.api.auth import require_token
+from notifier.api.notifications import MAX_ID_LENGTH
 from notifier.api.errors import ApiError, field_errors
 from notifier.extensions import db
 from notifier.api.schedule_views import schedule_view
@@ -34,7 +35,9 @@ def _invalid(error: ValidationError) -> ApiError:
 
 
 def _found(schedule_id: str) -> Schedule:
-    schedule = db.session.get(Schedule, schedule_id)
+    schedule = None
+    if len(schedule_id) <= MAX_ID_LENGTH and '\x00' not in schedule_id:  # ids are UUIDs
+        schedule = db.session.get(Schedule, schedule_id)
     if schedule is None:
         raise ApiError(HTTPStatus.NOT_FOUND, 'not_found', 'no schedule {0}'.format(schedule_id))
     return schedule

@@ -1,54 +1,33 @@
-"""How notifications and deliveries look in API answers."""
+"""How notifications look in API answers: dumped by the schemas the OpenAPI document describes."""
 
-import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
-from notifier.models import Delivery, Notification
+from notifier.models import Notification
+from notifier.schemas.notifications import AcceptedSchema, NotificationPageSchema, NotificationSchema
 
-
-def _iso(moment: dt.datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat()
-
-
-def delivery_view(delivery: Delivery) -> dict[str, Any]:
-    """A delivery as the API shows it."""
-    return {
-        'id': delivery.id,
-        'channel': delivery.channel,
-        'recipient': delivery.recipient,
-        'state': delivery.state,
-        'attempts': delivery.attempts,
-        'last_error': delivery.last_error,
-        'sent_at': _iso(delivery.sent_at),
-        'updated_at': _iso(delivery.updated_at),
-    }
+ACCEPTED = 'accepted'
 
 
 def notification_summary(notification: Notification, *, replayed: bool = False) -> dict[str, Any]:
     """The answer to ``POST /events``: the id and where the notification is."""
-    return {
+    summary: dict[str, Any] = AcceptedSchema().dump({
         'id': notification.id,
-        'status': 'accepted',
+        'status': ACCEPTED,
         'notification_status': notification.status,
         'replayed': replayed,
-        'created_at': _iso(notification.created_at),
-    }
+        'created_at': notification.created_at,
+    })
+    return summary
 
 
 def notification_view(notification: Notification) -> dict[str, Any]:
     """A notification with its deliveries."""
-    return {
-        'id': notification.id,
-        'type': notification.type,
-        'status': notification.status,
-        'urgency': notification.urgency,
-        'scale': notification.scale,
-        'template': notification.template,
-        'locale': notification.locale,
-        'channels': notification.channels,
-        'recipient': {'email': notification.recipient_email, 'user_id': notification.recipient_id},
-        'fields': notification.fields,
-        'scheduled_at': _iso(notification.scheduled_at),
-        'created_at': _iso(notification.created_at),
-        'deliveries': [delivery_view(delivery) for delivery in notification.deliveries],
-    }
+    view: dict[str, Any] = NotificationSchema().dump(notification)
+    return view
+
+
+def notification_page(notifications: Sequence[Notification], next_cursor: str | None) -> dict[str, Any]:
+    """A page of the list, with the cursor of the next one (or ``None`` on the last page)."""
+    page: dict[str, Any] = NotificationPageSchema().dump({'items': notifications, 'next': next_cursor})
+    return page

@@ -10,6 +10,7 @@ from notifier.cli.dlq import dlq_group
 from notifier.cli.plugins import plugins_command
 from notifier.cli.run import run_group
 from notifier.cli.schedules import schedules_group
+from notifier.cli.users import users_group
 from notifier.errors import NotifierError
 
 
@@ -39,6 +40,7 @@ cli.add_command(run_group)
 cli.add_command(plugins_command)
 cli.add_command(dlq_group)
 cli.add_command(schedules_group)
+cli.add_command(users_group)
 cli.add_command(shell_command)
 cli.add_command(routes_command)
 

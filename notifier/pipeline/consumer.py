@@ -15,7 +15,7 @@ from flask import Flask
 
 from notifier.channels.loading import close_channels, open_channels
 from notifier.extensions import db
-from notifier.pipeline import topology
+from notifier.pipeline import topology, users_setup
 from notifier.pipeline.broker import BrokerConnection
 from notifier.pipeline.context import StageContext
 from notifier.pipeline.reconnect import keep_connected
@@ -38,11 +38,15 @@ class ConsumerProcess:
         self._settings = settings_of(app)
         self._channels = open_channels()
         self._templates = template_store(self._settings)
+        self._users = users_setup.directory_from_settings(self._settings)
+        self._unsubscribe = users_setup.links_from_settings(self._settings)
         self._broker = BrokerConnection(
             self._settings.broker_url, 'notifier consume {0}'.format(','.join(stage_names)),
         )
         #: Set while every queue is subscribed (tests and supervisors wait on it).
         self.consuming = threading.Event()
+        #: How many times this process connected and subscribed (1 + reconnections).
+        self.sessions = 0
         self._stopping = threading.Event()
 
     def make_context(self, attempt: int, replayed: bool) -> StageContext:
@@ -56,6 +60,8 @@ class ConsumerProcess:
             replayed=replayed,
             sending_lease_seconds=self._settings.sending_lease,
             usual_slot_seconds=self._settings.usual_slot_seconds,
+            users=self._users,
+            unsubscribe=self._unsubscribe,
         )
 
     def run(self) -> None:
@@ -74,6 +80,7 @@ class ConsumerProcess:
     def _consume_until_stopped(self, connected: Callable[[], None]) -> None:
         self.consuming.clear()
         self._start()
+        self.sessions += 1
         self.consuming.set()
         connected()
         self._broker.run()

@@ -1,4 +1,4 @@
-"""What a stage may use: the database session, templates, channels and the clock."""
+"""What a stage may use: the database session, templates, channels, users and the clock."""
 
 import datetime as dt
 from collections.abc import Callable, Mapping
@@ -8,7 +8,9 @@ from sqlalchemy.orm import Session
 
 from notifier.channels.base import Channel
 from notifier.models.base import utcnow
+from notifier.preferences.unsubscribe import UnsubscribeLinks
 from notifier.templating.store import TemplateStore
+from notifier.users import LocalUserDirectory, UserDirectory
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,15 @@ class StageContext:
     #: Usual (non-urgent) notifications without a time wait for the next boundary of this slot.
     usual_slot_seconds: int = 60
     clock: Callable[[], dt.datetime] = utcnow
+    #: The user directory; ``None`` means the local ``users`` table, read through ``session``.
+    users: UserDirectory | None = None
+    #: Signs the unsubscribe links of non-transactional mails; ``None``: mails carry none.
+    unsubscribe: UnsubscribeLinks | None = None
+
+    @property
+    def directory(self) -> UserDirectory:
+        """The user directory to ask."""
+        return self.users or LocalUserDirectory(self.session)
 
     @property
     def is_last_attempt(self) -> bool:

@@ -32,6 +32,10 @@ class WorkerMessageSchema(_StageSchema):
     template = fields.String(required=True)
     locale = fields.String(required=True)
     template_fields = fields.Dict(keys=fields.String(), data_key='fields', load_default=dict)
+    #: The directory user this recipient is, if any (their preferences apply as well as the address's).
+    user_id = fields.String(load_default=None, allow_none=True)
+    #: The notification type's category (a message from before categories has none: derived from the type).
+    category = fields.String(load_default=None, allow_none=True)
 
 
 class ContentSchema(_StageSchema):
@@ -50,6 +54,10 @@ class ChannelMessageSchema(_StageSchema):
     channel = fields.String(required=True)
     email = fields.String(required=True)
     rendered = fields.Nested(ContentSchema, data_key='content', required=True)
+    user_id = fields.String(load_default=None, allow_none=True)
+    category = fields.String(load_default=None, allow_none=True)
+    #: Extra headers for the channel (``List-Unsubscribe`` of email).
+    headers = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
 
 
 def load_message(schema: type[Schema], body: Mapping[str, Any]) -> dict[str, Any]:

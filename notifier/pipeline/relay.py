@@ -6,7 +6,7 @@ from flask import Flask
 
 from notifier.extensions import db
 from notifier.pipeline.broker import BrokerConnection
-from notifier.pipeline.outbox import relay_pending
+from notifier.pipeline.outbox import Publish, relay_pending
 
 logger = logging.getLogger(__name__)
 
@@ -14,11 +14,14 @@ logger = logging.getLogger(__name__)
 class Relay:
     """Publishes what the outbox holds, every ``interval`` seconds once started."""
 
-    def __init__(self, app: Flask, broker: BrokerConnection, interval: float) -> None:
-        """Relay through ``broker``; :meth:`tick` starts the timer."""
+    def __init__(
+        self, app: Flask, broker: BrokerConnection, interval: float, publish: Publish | None = None,
+    ) -> None:
+        """Relay through ``broker`` (or ``publish``, when given); :meth:`tick` starts the timer."""
         self._app = app
         self._broker = broker
         self._interval = interval
+        self._publish = publish or broker.publish
 
     def tick(self) -> None:
         """Relay once, then schedule the next tick on the connection's timer."""
@@ -29,7 +32,7 @@ class Relay:
         """Publish what the outbox holds; a database error waits for the next tick."""
         with self._app.app_context():
             try:
-                return relay_pending(db.session(), self._broker.publish)
+                return relay_pending(db.session(), self._publish)
             except Exception as error:  # noqa: B902 - the relay must survive a database outage
                 logger.warning('outbox relay failed, will try again: %s', error)
                 db.session.rollback()

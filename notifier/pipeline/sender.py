@@ -23,6 +23,8 @@ from notifier.models import Delivery, DeliveryState
 from notifier.pipeline.context import StageContext
 from notifier.pipeline.messages import ChannelMessageSchema, load_message
 from notifier.pipeline.outcomes import Done, Outcome, Park, Retry
+from notifier.pipeline.skips import skip_if_opted_out
+from notifier.preferences.subjects import Recipient
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +97,14 @@ def _record(context: StageContext, delivery_id: str, outcome: SendResult) -> Out
     raise AssertionError('unreachable')
 
 
+def _skipped_as_opted_out(context: StageContext, message: Mapping[str, Any], delivery: Delivery) -> bool:
+    """Right before sending, check again: the recipient may have opted out while the message waited."""
+    if message['category'] is None:
+        return False  # a message from before categories: the worker checked
+    recipient = Recipient(user_id=message['user_id'], email=delivery.recipient)
+    return skip_if_opted_out(context.session, delivery, recipient, message['category'])
+
+
 def send(body: Mapping[str, Any], context: StageContext) -> Outcome:
     """Send one delivery through its channel, unless it was already sent or is being sent."""
     message = load_message(ChannelMessageSchema, body)
@@ -104,7 +114,7 @@ def send(body: Mapping[str, Any], context: StageContext) -> Outcome:
     channel = context.channels.get(delivery.channel)
     if channel is None:
         return Park('no installed plugin provides channel {0!r}'.format(delivery.channel))
-    if not _claim(context, delivery.id):
+    if _skipped_as_opted_out(context, message, delivery) or not _claim(context, delivery.id):
         context.session.refresh(delivery)
         if delivery.state == DeliveryState.sending:
             return Retry('delivery {0} is being sent by another consumer'.format(delivery.id))
@@ -119,6 +129,7 @@ def send(body: Mapping[str, Any], context: StageContext) -> Outcome:
         subject=rendered['subject'],
         html=rendered['html'],
         text=rendered['text'],
+        headers=message['headers'],
     ))
     crash_point('sender.after_send')
     return _record(context, delivery.id, outcome)

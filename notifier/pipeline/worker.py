@@ -3,6 +3,11 @@
 The delivery row (``UNIQUE(notification_id, recipient, channel)``) is created
 here; a redelivered worker message finds it and, unless it is final, forwards
 the same delivery again, which the sender sends at most once.
+
+Preferences are checked again here (an opt-out that arrived while the message
+waited is honoured: the delivery is ``skipped: opted out``), and every
+non-transactional message gets its signed unsubscribe link: the template's
+``{{ unsubscribe_url }}`` and the ``List-Unsubscribe`` headers (RFC 8058).
 """
 
 from collections.abc import Mapping
@@ -12,10 +17,13 @@ from sqlalchemy.exc import IntegrityError
 
 from notifier.models import Delivery, DeliveryState, Notification
 from notifier.models.delivery import FINAL_STATES, delivery_id_for
+from notifier.notification_types import Category, category_of
 from notifier.pipeline import topology
 from notifier.pipeline.context import StageContext
 from notifier.pipeline.messages import WorkerMessageSchema, load_message
 from notifier.pipeline.outcomes import Done, Forward, Outcome, Park
+from notifier.pipeline.skips import skip_if_opted_out
+from notifier.preferences.subjects import Recipient
 from notifier.templating.store import RenderedContent, TemplateError
 
 
@@ -49,7 +57,13 @@ def _fail(context: StageContext, delivery: Delivery, reason: str) -> Park:
     return Park(reason)
 
 
-def channel_message(delivery: Delivery, rendered: RenderedContent) -> Forward:
+def channel_message(
+    delivery: Delivery,
+    rendered: RenderedContent,
+    recipient: Recipient,
+    category: str,
+    headers: Mapping[str, str],
+) -> Forward:
     """The sender's message: a rendered message for one delivery (the brief's email queue shape)."""
     return Forward(
         routing_key=topology.channel_route(delivery.channel),
@@ -59,28 +73,52 @@ def channel_message(delivery: Delivery, rendered: RenderedContent) -> Forward:
             'channel': delivery.channel,
             'email': delivery.recipient,
             'content': {'subject': rendered.subject, 'html': rendered.html, 'text': rendered.text},
+            'user_id': recipient.user_id,
+            'category': category,
+            'headers': dict(headers),
         },
         message_id='send:{0}'.format(delivery.id),
     )
 
 
+def _unsubscribe_url(context: StageContext, recipient: Recipient, category: str) -> str | None:
+    """The signed unsubscribe link of this recipient and category; none for transactional mail."""
+    subject = recipient.unsubscribe_subject
+    if category == Category.transactional or context.unsubscribe is None or subject is None:
+        return None
+    return context.unsubscribe.url(subject, category)
+
+
+def _render(
+    context: StageContext, delivery: Delivery, message: Mapping[str, Any], unsubscribe_url: str | None,
+) -> RenderedContent:
+    """Render the template; the link is ours even if the event sent a field of the same name."""
+    template_fields = {'email': delivery.recipient, **message['template_fields']}
+    if unsubscribe_url is not None:
+        template_fields['unsubscribe_url'] = unsubscribe_url
+    return context.templates.render(delivery.channel, message['template'], message['locale'], template_fields)
+
+
 def work(body: Mapping[str, Any], context: StageContext) -> Outcome:
     """Render and record one recipient's message."""
     message = load_message(WorkerMessageSchema, body)
-    notification_id = message['notification_id']
-    if context.session.get(Notification, notification_id) is None:
-        return Park('notification {0} does not exist'.format(notification_id))
-    delivery = _delivery(context, notification_id, message['email'], message['channel'])
+    notification = context.session.get(Notification, message['notification_id'])
+    if notification is None:
+        return Park('notification {0} does not exist'.format(message['notification_id']))
+    delivery = _delivery(context, notification.id, message['email'], message['channel'])
     if context.replayed and delivery.state == DeliveryState.failed:
         delivery.state = DeliveryState.pending  # the operator fixed the cause and asks again
         context.session.commit()
-    if delivery.state in FINAL_STATES:
+    category = message['category'] or category_of(notification.type)
+    recipient = Recipient(user_id=message['user_id'], email=delivery.recipient)
+    if delivery.state in FINAL_STATES or skip_if_opted_out(context.session, delivery, recipient, category):
         return Done()
     if delivery.channel not in context.channels:
         return _fail(context, delivery, 'no installed plugin provides channel {0!r}'.format(delivery.channel))
-    template_fields = {'email': delivery.recipient, **message['template_fields']}
+    unsubscribe_url = _unsubscribe_url(context, recipient, category)
     try:
-        rendered = context.templates.render(delivery.channel, message['template'], message['locale'], template_fields)
+        rendered = _render(context, delivery, message, unsubscribe_url)
     except TemplateError as error:
         return _fail(context, delivery, str(error))
-    return Done(forward=[channel_message(delivery, rendered)])
+    headers = context.unsubscribe.headers(unsubscribe_url) if context.unsubscribe and unsubscribe_url else {}
+    return Done(forward=[channel_message(delivery, rendered, recipient, category, headers)])

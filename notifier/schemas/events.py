@@ -4,6 +4,7 @@ The brief writes ``immidiate`` and ``costom_template``; the API accepts both
 those and the correct ``immediate`` and ``custom_template``.
 """
 
+import datetime as dt
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -28,9 +29,26 @@ MAX_ID_LENGTH = 64
 MAX_FIELD_NAME = 64
 MAX_CHANNEL_NAME = 32
 LOCALE = validate.Regexp(r'^[a-z]{2}(-[A-Z]{2})?$', error='a locale like ru or en-US')
+#: The longest address the notifications table stores (RFC 5321 allows 254 in practice, 320 in theory).
+MAX_EMAIL_LENGTH = 320
+#: PostgreSQL text cannot hold NUL characters; refuse them before they reach the database.
+NO_NUL = validate.ContainsNoneOf('\x00', error='must not contain NUL characters')
+USER_ID_RULES = (validate.Length(min=1, max=MAX_ID_LENGTH), NO_NUL)
+#: The range of ``scheduled_at`` the database stores on every backend.
+EARLIEST = dt.datetime.fromtimestamp(0, dt.timezone.utc)
+LATEST = dt.datetime(dt.MAXYEAR, 1, 1, tzinfo=dt.timezone.utc)
 
 
-class MetaSchema(Schema):
+def storable_moment(moment: dt.datetime) -> None:
+    try:
+        in_utc = moment.astimezone(dt.timezone.utc)
+    except OverflowError:
+        raise ValidationError('out of range')
+    if not EARLIEST <= in_utc < LATEST:
+        raise ValidationError('must be between 1970 and 9999 (UTC)')
+
+
+class EventMetaSchema(Schema):
     """Routing information of an event."""
 
     class Meta:
@@ -38,10 +56,10 @@ class MetaSchema(Schema):
 
     urgency = fields.String(load_default='immediate', validate=validate.OneOf(URGENCIES))
     scale = fields.String(load_default='individual', validate=validate.OneOf(['individual', 'bulk']))
-    email = fields.Email(load_default=None)
-    user_id = fields.String(load_default=None, validate=validate.Length(min=1, max=MAX_ID_LENGTH))
+    email = fields.Email(load_default=None, validate=validate.Length(max=MAX_EMAIL_LENGTH))
+    user_id = fields.String(load_default=None, validate=USER_ID_RULES)
     periodic = fields.Boolean(load_default=False)
-    scheduled_at = fields.AwareDateTime(load_default=None, default_timezone=None)
+    scheduled_at = fields.AwareDateTime(load_default=None, validate=storable_moment)
     locale = fields.String(load_default=None, validate=LOCALE)
 
     @pre_load
@@ -66,7 +84,7 @@ class EventSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    meta = fields.Nested(MetaSchema, load_default=dict)
+    meta = fields.Nested(EventMetaSchema, load_default=dict)
     notification_type = fields.String(
         data_key='type', required=True, validate=validate.OneOf(sorted(NOTIFICATION_TYPES)),
     )
@@ -101,18 +119,32 @@ class EventSchema(Schema):
                 field_name='meta.scale',
             )
         fallback_email = event.get('event_fields', {}).get('email')
-        if meta.get('email'):
-            return
+        if meta.get('email') or meta.get('user_id'):
+            return  # by user id, the user directory gives the address
         if not fallback_email:
             raise ValidationError(
-                'an individual notification needs the recipient email (meta.email)',
+                'an individual notification needs its recipient: meta.email or meta.user_id',
                 field_name='meta.email',
             )
         if not isinstance(fallback_email, str) or not _is_email(fallback_email):
             raise ValidationError('not a valid email address', field_name='fields.email')
 
+    @validates_schema
+    def _fallback_user_id(self, event: dict[str, Any], **kwargs: Any) -> None:
+        """``fields.user_id`` stands for ``meta.user_id`` when that is missing: the same limits apply."""
+        user_id = event.get('event_fields', {}).get('user_id')
+        if user_id is None or (event.get('meta') or {}).get('user_id'):
+            return
+        as_text = str(user_id)
+        if len(as_text) > MAX_ID_LENGTH or '\x00' in as_text:
+            raise ValidationError(
+                'at most {0} characters, no NUL'.format(MAX_ID_LENGTH), field_name='fields.user_id',
+            )
+
 
 def _is_email(address: str) -> bool:
+    if len(address) > MAX_EMAIL_LENGTH:
+        return False
     try:
         validate.Email()(address)
     except ValidationError:

@@ -7,9 +7,14 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from notifier.models.schedule import MISFIRE_POLICIES, MisfirePolicy
 from notifier.notification_types import NOTIFICATION_TYPES
 from notifier.cron import is_valid_cron, is_valid_timezone
-from notifier.schemas.events import LOCALE, TEMPLATE_NAME
+from notifier.schemas.events import LOCALE, MAX_EMAIL_LENGTH, NO_NUL, TEMPLATE_NAME, storable_moment
 
 MAX_LIST_AUDIENCE = 1000
+#: Ten years: longer periods and lateness are surely a mistake (and overflow date arithmetic).
+MAX_PERIOD_SECONDS = 315360000
+MAX_CRON_LENGTH = 128
+MAX_TIMEZONE_LENGTH = 64
+EMAIL = fields.Email(validate=validate.Length(max=MAX_EMAIL_LENGTH))
 NAME = validate.Regexp(r'^[A-Za-z0-9_.-]{1,128}$', error='use letters, digits, and . _ -')
 
 
@@ -20,8 +25,8 @@ class AudienceSchema(Schema):
         unknown = RAISE
 
     kind = fields.String(required=True, validate=validate.OneOf(['user', 'list', 'segment']))
-    email = fields.Email(load_default=None)
-    emails = fields.List(fields.Email(), load_default=list, validate=validate.Length(max=MAX_LIST_AUDIENCE))
+    email = fields.Email(load_default=None, validate=validate.Length(max=MAX_EMAIL_LENGTH))
+    emails = fields.List(EMAIL, load_default=list, validate=validate.Length(max=MAX_LIST_AUDIENCE))
 
     @validates_schema
     def _complete(self, audience: dict[str, Any], **kwargs: Any) -> None:
@@ -45,9 +50,9 @@ class ScheduleSchema(Schema):
         unknown = RAISE
 
     name = fields.String(required=True, validate=NAME)
-    cron = fields.String(load_default=None)
-    interval_seconds = fields.Integer(load_default=None, validate=validate.Range(min=1))
-    timezone = fields.String(load_default='UTC')
+    cron = fields.String(load_default=None, validate=(validate.Length(max=MAX_CRON_LENGTH), NO_NUL))
+    interval_seconds = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_PERIOD_SECONDS))
+    timezone = fields.String(load_default='UTC', validate=(validate.Length(max=MAX_TIMEZONE_LENGTH), NO_NUL))
     notification_type = fields.String(
         data_key='type', required=True, validate=validate.OneOf(sorted(NOTIFICATION_TYPES)),
     )
@@ -57,13 +62,13 @@ class ScheduleSchema(Schema):
         fields.String(), load_default=lambda: ['email'], validate=validate.Length(min=1),
     )
     audience = fields.Nested(AudienceSchema, required=True)
-    schedule_fields = fields.Dict(data_key='fields', keys=fields.String(), load_default=dict)
+    schedule_fields = fields.Dict(data_key='fields', keys=fields.String(validate=NO_NUL), load_default=dict)
     misfire_policy = fields.String(
         load_default=MisfirePolicy.fire_once, validate=validate.OneOf(MISFIRE_POLICIES),
     )
-    max_lateness_seconds = fields.Integer(load_default=None, validate=validate.Range(min=1))
-    start_at = fields.AwareDateTime(load_default=None, default_timezone=None)
-    end_at = fields.AwareDateTime(load_default=None, default_timezone=None)
+    max_lateness_seconds = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_PERIOD_SECONDS))
+    start_at = fields.AwareDateTime(load_default=None, validate=storable_moment)
+    end_at = fields.AwareDateTime(load_default=None, validate=storable_moment)
     enabled = fields.Boolean(load_default=True)
 
     @validates('cron')
@@ -84,3 +89,48 @@ def check_timing(schedule: dict[str, Any]) -> None:
     start_at, end_at = schedule.get('start_at'), schedule.get('end_at')
     if start_at and end_at and end_at <= start_at:
         raise ValidationError({'end_at': ['must be after start_at']})
+
+
+class OccurrenceViewSchema(Schema):
+    """One fire time of a schedule."""
+
+    fire_at = fields.DateTime(required=True)
+    state = fields.String(required=True, metadata={'description': 'fired or skipped'})
+    reason = fields.String(required=True, allow_none=True)
+    notifications = fields.Integer(required=True)
+
+
+class ScheduleViewSchema(Schema):
+    """A schedule as the API shows it."""
+
+    id = fields.String(required=True)
+    name = fields.String(required=True)
+    cron = fields.String(required=True, allow_none=True)
+    interval_seconds = fields.Integer(required=True, allow_none=True)
+    timezone = fields.String(required=True)
+    notification_type = fields.String(data_key='type', required=True)
+    template = fields.String(required=True, allow_none=True)
+    locale = fields.String(required=True, allow_none=True)
+    channels = fields.List(fields.String(), required=True)
+    audience = fields.Dict(required=True)
+    schedule_fields = fields.Dict(data_key='fields', required=True)
+    misfire_policy = fields.String(required=True)
+    max_lateness_seconds = fields.Integer(required=True, allow_none=True)
+    start_at = fields.DateTime(required=True)
+    end_at = fields.DateTime(required=True, allow_none=True)
+    enabled = fields.Boolean(required=True)
+    next_fire_at = fields.DateTime(required=True, allow_none=True)
+    recent_occurrences = fields.List(fields.Nested(OccurrenceViewSchema), required=True)
+
+
+class ScheduleListSchema(Schema):
+    """Every schedule."""
+
+    schedules = fields.List(fields.Nested(ScheduleViewSchema), data_key='items', required=True)
+
+
+class CancelledSchema(Schema):
+    """The answer to a cancel."""
+
+    id = fields.String(required=True)
+    status = fields.String(required=True, metadata={'description': 'cancelled'})

@@ -66,6 +66,7 @@ def add_with_outbox(session: Session, notification: Notification) -> OutboxMessa
     session.flush()
     row = outbox_row(notification_message(notification))
     session.add(row)
+    session.flush()  # the row's id, for publishing it right after the commit
     return row
 
 

@@ -11,6 +11,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from sqlalchemy import select
 
 from notifier.app import create_app
@@ -62,6 +63,14 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
+def _ended(app: Flask, schedule_id: str) -> bool:
+    with app.app_context():
+        schedule = db.session.get(Schedule, schedule_id)
+        ended = schedule is not None and schedule.next_fire_at is None
+        db.session.remove()
+        return ended
+
+
 def test_three_schedulers_one_killed_each_occurrence_mails_once(
     service_env: dict[str, str], smtp_server: RecordingHandler,
 ) -> None:
@@ -92,12 +101,11 @@ def test_three_schedulers_one_killed_each_occurrence_mails_once(
         time.sleep(RESTART_AT - KILL_AT)
         restarted = _start(service_env, 'schedule')
         running.callback(_stop, restarted)
-        time.sleep(RUN_SECONDS - RESTART_AT + 1)
+        wait_for(lambda: _ended(app, schedule_id), timeout=RUN_SECONDS + 30, what='the schedule to end')
         with app.app_context():
             fired = db.session.scalars(
                 select(Occurrence.fire_at).where(Occurrence.schedule_id == schedule_id, Occurrence.state == 'fired'),
             ).all()
-            assert db.session.get(Schedule, schedule_id).next_fire_at is None  # the schedule ended
         wait_for(lambda: len(smtp_server.to('tick@example.com')) >= len(fired), timeout=30, what='every mail')
         time.sleep(2)  # anything more that would arrive (a duplicate) arrives now
 

@@ -2,22 +2,23 @@
 
 import datetime as dt
 import threading
-from collections.abc import Mapping
 from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from notifier.app import create_app
 from notifier.errors import StartupError
 from notifier.extensions import db
-from notifier.models import Notification, Occurrence, Schedule
+from notifier.models import Notification, Occurrence, OutboxMessage, Schedule
 from notifier.scheduler.lock import single_scheduler_on_sqlite
+from notifier.scheduler.loop import SchedulerLoop
 from notifier.scheduler.passes import scheduler_pass
 from notifier.services.schedules import create_schedule
 from notifier.settings import settings_of
 from tests.integration import queries
-from tests.plugins.app import AUTH, running_consumers, wait_for
+from tests.plugins.app import AUTH, make_settings, running_consumers, wait_for
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
@@ -28,10 +29,6 @@ DIGEST = {
     'audience': {'kind': 'list', 'emails': ['a@example.com', 'b@example.com']},
     'fields': {'title': 'Дайджест', 'text': 'Новинки недели'},
 }
-
-
-def _discard(routing_key: str, body: Mapping[str, Any], message_id: str) -> None:
-    """Stands in for the broker: these tests look at the database, not the queues."""
 
 
 def _schedule(app: Flask, **overrides: Any) -> str:
@@ -48,8 +45,12 @@ def _schedule(app: Flask, **overrides: Any) -> str:
 
 
 def _tick(app: Flask, now: dt.datetime) -> int:
+    """One scheduler pass at ``now``; what it writes is published at once, not left to the relay."""
+    published: list[str] = []
     with app.app_context():
-        return scheduler_pass(db.session(), now, _discard)
+        written = scheduler_pass(db.session(), now, lambda key, body, message_id: published.append(message_id))
+    assert len(published) == written
+    return written
 
 
 def _occurrences(app: Flask, state: str | None = None) -> list[dt.datetime]:
@@ -187,3 +188,20 @@ def test_a_scheduled_notification_can_be_cancelled_until_it_is_sent(smtp_app: Fl
     with smtp_app.app_context():
         assert db.session.get(Schedule, 'nope') is None
         assert not queries.deliveries_of(smtp_app, accepted['id'])
+
+
+def test_the_scheduler_keeps_firing_while_the_broker_is_down(smtp_app: Flask, smtp_server: Any) -> None:
+    settings = settings_of(smtp_app)
+    cut_off = create_app(make_settings(
+        settings.resolved_database_url, 'amqp://guest:guest@127.0.0.1:1/%2F', settings.instance_dir,
+    ))
+    _schedule(smtp_app, start_at=dt.datetime.now(UTC) - dt.timedelta(seconds=1), interval_seconds=3600)
+
+    assert SchedulerLoop(cut_off).tick() == 0  # fired and stored; nothing published: the broker is down
+    with smtp_app.app_context():
+        unpublished = db.session.scalars(select(OutboxMessage).where(OutboxMessage.published_at.is_(None))).all()
+        assert len(unpublished) == 2
+
+    with running_consumers(smtp_app):  # the relay of any process publishes what waited
+        wait_for(lambda: len(smtp_server.to('a@example.com')) == 1, what='the mail of the fire')
+        wait_for(lambda: len(smtp_server.to('b@example.com')) == 1, what='the second mail of the fire')

@@ -1,0 +1,12 @@
+"""Every documented endpoint: the core API's, the schedules' and the users'."""
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from notifier.api.contract import OPERATIONS, Operation
+from notifier.api.contract_schedules import SCHEDULE_OPERATIONS
+from notifier.api.contract_users import USER_OPERATIONS
+
+DOCUMENTED: Mapping[str, Mapping[str, Operation]] = MappingProxyType({
+    **OPERATIONS, **SCHEDULE_OPERATIONS, **USER_OPERATIONS,
+})

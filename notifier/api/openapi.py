@@ -1,0 +1,86 @@
+"""The OpenAPI 3 document of the API, built from the contract and the marshmallow schemas.
+
+After changing an endpoint or a schema, regenerate the checked-in copy
+(``tests/api/test_openapi.py`` fails until the two match)::
+
+    .venv/bin/python -m notifier.api.openapi > docs/openapi.json
+"""
+
+import copy
+import json
+import re
+import sys
+from importlib.metadata import version
+from typing import Any, Final
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Flask
+from werkzeug.routing import Rule
+
+from notifier.api.contract import BEARER, ERROR_RESPONSES, UNDOCUMENTED, error_answer
+from notifier.api.contracts import DOCUMENTED
+from notifier.app import create_app
+from notifier.settings import load_settings
+
+OPENAPI_VERSION: Final = '3.0.3'
+REGENERATE: Final = '.venv/bin/python -m notifier.api.openapi > docs/openapi.json'
+DESCRIPTION: Final = (
+    'The notification service of the online cinema. Other services announce events; '
+    'the service renders and delivers one notification per recipient and channel. '
+    'Every error answers `{"error": {"code", "message", "fields"?}}`.'
+)
+#: ``<converter:name>`` or ``<name>`` in a Flask rule; OpenAPI writes ``{name}``.
+RULE_VARIABLE: Final = re.compile('<(?:[^:<>]+:)?([^<>]+)>')
+
+
+def openapi_path(rule: Rule) -> str:
+    """``/notifications/<notification_id>`` as OpenAPI writes it: ``/notifications/{notification_id}``."""
+    return RULE_VARIABLE.sub(r'{\1}', rule.rule)
+
+
+def build_spec(app: Flask) -> dict[str, Any]:
+    """The document of every documented route of ``app``."""
+    spec = APISpec(
+        title='notifier',
+        version=version('notifier'),
+        openapi_version=OPENAPI_VERSION,
+        plugins=[MarshmallowPlugin()],
+        info={'description': DESCRIPTION},
+    )
+    spec.components.security_scheme(BEARER, {
+        'type': 'http', 'scheme': 'bearer', 'description': 'One of NOTIFIER_API_TOKENS.',
+    })
+    for response_name, description in ERROR_RESPONSES.items():
+        spec.components.response(response_name, error_answer(description))
+    for rule in sorted(app.url_map.iter_rules(), key=lambda known: known.rule):
+        operations = {
+            method: operation
+            for method, operation in DOCUMENTED.get(rule.endpoint, {}).items()
+            if method.upper() in (rule.methods or ())
+        }
+        if operations:
+            # apispec replaces schemas by references in place: give it a copy of the contract.
+            spec.path(path=openapi_path(rule), operations=copy.deepcopy(operations))
+    return spec.to_dict()
+
+
+def undocumented_endpoints(app: Flask) -> set[str]:
+    """Routes of ``app`` that the contract does not describe (there should be none)."""
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    return endpoints - set(DOCUMENTED) - UNDOCUMENTED
+
+
+def document_text(app: Flask) -> str:
+    """The document as the checked-in ``docs/openapi.json`` holds it."""
+    return '{0}\n'.format(json.dumps(build_spec(app), indent=2, ensure_ascii=False))
+
+
+def main() -> None:
+    """Print the document (of an app on an in-memory database: nothing is touched)."""
+    app = create_app(load_settings(database_url='sqlite://'))
+    sys.stdout.write(document_text(app))
+
+
+if __name__ == '__main__':
+    main()

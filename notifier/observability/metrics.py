@@ -1,0 +1,53 @@
+"""The service's Prometheus metrics, one object each, shared by every process.
+
+The API, the consumers and the scheduler import the objects from here and
+increment them; :mod:`notifier.observability.exposition` renders them. Under
+gunicorn (several worker processes) set ``PROMETHEUS_MULTIPROC_DIR`` to an
+empty directory before the processes start: prometheus-client then keeps the
+values in files there and a scrape of any worker sums every worker's values.
+
+Names follow Prometheus conventions: counters end in ``_total`` once exposed
+(prometheus-client adds the suffix), durations are in seconds.
+"""
+
+from typing import Final
+
+from prometheus_client import Counter, Histogram
+
+#: Latency buckets of an API request (seconds): fast reads up to a slow publish.
+REQUEST_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+#: Latency buckets of one channel send (seconds): a file write up to an SMTP timeout.
+SEND_BUCKETS: Final = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+events_accepted = Counter(
+    'notifier_events_accepted',
+    'Events accepted by POST /api/v1/events (new notifications; idempotent replays are not counted)',
+    ['type'],
+)
+api_request_seconds = Histogram(
+    'notifier_api_request_seconds',
+    'Time to answer an HTTP request, by route template and status code',
+    ['endpoint', 'status'],
+    buckets=REQUEST_BUCKETS,
+)
+messages_consumed = Counter(
+    'notifier_messages_consumed',
+    'Messages taken from a work queue and handled by a pipeline stage',
+    ['stage'],
+)
+messages_retried = Counter(
+    'notifier_messages_retried',
+    'Messages republished to a delay queue after a temporary failure',
+    ['stage'],
+)
+messages_parked = Counter(
+    'notifier_messages_parked',
+    'Messages moved to the parking lot (poison, permanent failure, or retries exhausted)',
+    ['stage'],
+)
+send_seconds = Histogram(
+    'notifier_send_seconds',
+    'Time of one channel plugin send() call',
+    ['channel'],
+    buckets=SEND_BUCKETS,
+)

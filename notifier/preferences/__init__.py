@@ -1,0 +1,1 @@
+"""Recipients' choices: preference switches, global opt-out, quiet hours, signed unsubscribe links."""
