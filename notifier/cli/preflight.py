@@ -18,17 +18,17 @@ def check_database(app: Flask) -> None:
     with app.app_context():
         try:
             with db.engine.connect() as connection:
-                current = MigrationContext.configure(connection).get_current_revision()
+                current = set(MigrationContext.configure(connection).get_current_heads())
         except OperationalError as error:
             raise StartupError('cannot reach the database at {0}: {1}'.format(
                 url, str(error.orig).strip().splitlines()[0],
             )) from None
         config = migrate.get_config()
-    head = ScriptDirectory.from_config(config).get_current_head()
-    if current != head:
+    heads = set(ScriptDirectory.from_config(config).get_heads())
+    if current != heads:
         raise StartupError(
             'the database at {0} is at revision {1}, the code needs {2}: run `notifier db upgrade`'.format(
-                url, current or 'none', head,
+                url, ', '.join(sorted(current)) or 'none', ', '.join(sorted(heads)),
             ),
         )
 

@@ -59,7 +59,7 @@ def migrated_postgres(postgres_url: str, broker_url: str, tmp_path_factory: pyte
     """The run's PostgreSQL database, migrated once."""
     app = create_app(make_settings(postgres_url, broker_url, tmp_path_factory.mktemp('pg')))
     with app.app_context():
-        flask_migrate.upgrade()
+        flask_migrate.upgrade(revision='heads')
     return postgres_url
 
 
@@ -97,7 +97,7 @@ def app(
     flask_app.config['TESTING'] = True
     with flask_app.app_context():
         if database_url.startswith('sqlite'):
-            flask_migrate.upgrade()
+            flask_migrate.upgrade(revision='heads')
         else:
             db.session.execute(text('TRUNCATE {0} CASCADE'.format(', '.join(TABLES))))
             db.session.commit()
