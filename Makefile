@@ -4,9 +4,9 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-PLUGINS := plugins/email_smtp
+PLUGINS := plugins/email_smtp plugins/sms_stub plugins/push_stub
 
-.PHONY: run install migrate dev-env ensure-rabbitmq lint test bench clean
+.PHONY: run install migrate dev-env ensure-rabbitmq lint test chaos bench clean
 
 $(STAMP): setup.py setup.cfg $(wildcard plugins/*/setup.py)
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.10+ or run make PYTHON=python3"; exit 1; }
@@ -37,7 +37,14 @@ lint: install ## wemake-python-styleguide, mypy --strict, import contracts
 	VENV_BIN=$(BIN) scripts/lint-deploy.sh
 
 test: install ## the whole suite against the machine's RabbitMQ and PostgreSQL
+	@scripts/ensure-chromium.sh
 	$(BIN)/pytest
+
+chaos: install ## the whole fault-injection suite with 1000 notifications per scenario (tens of minutes)
+	NOTIFIER_CHAOS_FULL=1 NOTIFIER_CHAOS_N=$${NOTIFIER_CHAOS_N:-1000} NOTIFIER_CHAOS_REPORT=$${NOTIFIER_CHAOS_REPORT:-docs/chaos-last-run.md} $(BIN)/pytest tests/chaos -m chaos
+
+bench: install ## throughput, memory and rate-limit figures (prints a table)
+	$(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache

@@ -9,7 +9,7 @@ setup(
     python_requires='>=3.10',
     packages=find_packages(include=['notifier', 'notifier.*']),
     include_package_data=True,
-    package_data={'notifier': ['py.typed']},
+    package_data={'notifier': ['py.typed', 'admin/templates/notifier_admin/*.html']},
     install_requires=[
         'flask>=3.1,<4',
         'flask-sqlalchemy>=3.1,<4',
@@ -28,6 +28,10 @@ setup(
         'apispec>=6.8,<7',
         'prometheus-client>=0.20,<1',
         'urllib3>=2.0,<3',
+        'flask-admin>=2.2,<2.3',
+        'flask-wtf>=1.2,<2',
+        'flask-login>=0.6.3,<0.7',
+        'flask-sock>=0.7,<1',
     ],
     extras_require={
         'dev': [
@@ -45,6 +49,10 @@ setup(
             'pyyaml>=6.0,<7',
             'schemathesis>=4.32,<5',
             'hypothesis>=6.130,<7',
+            'wheel>=0.43,<1',
+            'selenium>=4.20,<5',
+            'types-WTForms>=3.1,<4',
+            'simple-websocket>=1.1,<2',
         ],
     },
     entry_points={

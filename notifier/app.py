@@ -35,9 +35,11 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from notifier.admin import init_admin  # noqa: WPS433 - the admin imports the app's settings
     from notifier.api.registry import register_http  # noqa: WPS433 - the api imports the app's settings
 
     register_http(app)
+    init_admin(app)
 
 
 def _configure_logging(settings: Settings) -> None:

@@ -16,7 +16,7 @@ from notifier import hookspecs
 from notifier.channels.base import Channel
 
 #: Modules of this package that register hooks, loaded before the entry points.
-DEFAULT_PLUGINS: tuple[str, ...] = ()
+DEFAULT_PLUGINS: tuple[str, ...] = ('notifier.channels.websocket',)
 
 
 @dataclass(frozen=True)

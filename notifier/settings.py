@@ -24,8 +24,11 @@ SETTINGS_KEY = 'notifier.settings'
 _DURATION_UNITS: Mapping[str, int] = MappingProxyType({'s': 1, 'm': 60, 'h': 3600})
 MAX_INTERVAL_SECONDS = 3600
 DEFAULT_PORT = 8000
-DEFAULT_PREFETCH = 32
+DEFAULT_PREFETCH = 16
+DEFAULT_DELIVERY_LIMIT = 50
 DEFAULT_SENDING_LEASE = 60.0
+DEFAULT_EXPANSION_PAGE = 500
+MAX_EXPANSION_PAGE = 500
 MAX_PORT = 65535
 MAX_PREFETCH = 10000
 MAX_DELIVERY_LIMIT = 1000
@@ -64,8 +67,12 @@ class Settings(BaseSettings):
     secret_key: str = ''
     prefetch: int = Field(default=DEFAULT_PREFETCH, ge=1, le=MAX_PREFETCH)
     retry_delays: str = '10s,1m,10m,1h'
-    delivery_limit: int = Field(default=5, ge=1, le=MAX_DELIVERY_LIMIT)
+    # Every unacked message of a killed consumer counts one delivery: keep this well above
+    # the number of crashes a healthy message may witness (our own attempt header counts retries).
+    delivery_limit: int = Field(default=DEFAULT_DELIVERY_LIMIT, ge=1, le=MAX_DELIVERY_LIMIT)
     usual_slot: str = '1m'
+    #: Recipients per page of a mailing's audience expansion (and per checkpoint).
+    expansion_page: int = Field(default=DEFAULT_EXPANSION_PAGE, ge=1, le=MAX_EXPANSION_PAGE)
     sending_lease: float = Field(default=DEFAULT_SENDING_LEASE, gt=0, le=MAX_INTERVAL_SECONDS)
     scheduler_interval: float = Field(default=1.0, gt=0, le=MAX_INTERVAL_SECONDS)
     relay_interval: float = Field(default=0.5, gt=0, le=MAX_INTERVAL_SECONDS)
@@ -77,6 +84,8 @@ class Settings(BaseSettings):
     users_timeout: float = Field(default=DEFAULT_USERS_TIMEOUT, gt=0, le=MAX_USERS_TIMEOUT)
     #: Where recipients reach this service (unsubscribe links); empty: http://API_HOST:API_PORT.
     public_url: str = ''
+    #: Shared with the cinema's site, which signs the tokens of ``/ws`` with it (docs/websocket.md).
+    websocket_secret: str = ''
 
     @property
     def resolved_database_url(self) -> str:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from notifier import hookspecs
 from notifier.channels.base import Channel
+from notifier.channels.websocket import WebSocketChannel
 from notifier.plugins import build_plugin_manager, default_registry
 from notifier_email_smtp.channel import EmailChannel
 
@@ -25,8 +26,8 @@ def test_registry_knows_the_package_and_version_of_each_channel() -> None:
     assert email.version == '0.1.0'
 
 
-def test_without_entry_points_no_channel_is_installed() -> None:
-    assert build_plugin_manager(load_entry_points=False).hook.notifier_channels() == []
+def test_without_entry_points_only_the_builtin_websocket_channel_is_installed() -> None:
+    assert build_plugin_manager(load_entry_points=False).hook.notifier_channels() == [[WebSocketChannel]]
 
 
 def test_every_hook_spec_has_a_test() -> None:

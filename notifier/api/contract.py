@@ -37,6 +37,7 @@ ERROR_RESPONSES: Mapping[str, str] = MappingProxyType({
     'Conflict': 'The Idempotency-Key was used before with another body.',
     'NameTaken': 'A schedule with this name exists.',
     'NotCancellable': 'Sending began: the notification can no longer be cancelled.',
+    'WrongState': 'The mailing is not in a state that allows this (for example resuming one that runs).',
     'TooLarge': 'The body is larger than 1 MiB.',
     'ValidationFailed': 'The body is JSON but its fields are invalid; `fields` has the error of each.',
     'Unavailable': 'A dependency (database or broker) does not answer.',

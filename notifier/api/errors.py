@@ -13,7 +13,10 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from marshmallow import ValidationError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
+
+from notifier.extensions import discard_session
 
 from notifier.schemas.errors import ErrorSchema
 
@@ -22,6 +25,9 @@ FieldErrors = Mapping[str, Any] | None
 #: Headers of a Werkzeug error that a JSON answer must not copy (it sets its own).
 _BODY_HEADERS = frozenset(('content-type', 'content-length'))
 logger = logging.getLogger(__name__)
+
+
+RETRY_AFTER_SECONDS = 1
 
 
 class ApiError(Exception):
@@ -87,8 +93,21 @@ def _unexpected_error(error: Exception) -> Response:
     )
 
 
+def _database_unavailable(error: OperationalError) -> Response:
+    logger.warning('database unavailable answering %s %r: %s', request.method, request.path, error)
+    discard_session()
+    response = error_response(
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        'database_unavailable',
+        'the database did not answer; retry (with the same Idempotency-Key) in a moment',
+    )
+    response.headers['Retry-After'] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     """Answer API errors, HTTP errors and unexpected exceptions as JSON."""
     app.register_error_handler(ApiError, _api_error)
+    app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)

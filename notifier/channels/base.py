@@ -26,6 +26,18 @@ class OutgoingMessage:
     html: str
     text: str
     headers: Mapping[str, str] = field(default_factory=dict)
+    #: The template's other blocks by name (push: ``data``); empty for templates without any.
+    blocks: Mapping[str, str] = field(default_factory=dict)
+
+
+class AddressKind:
+    """Which of a recipient's addresses (from the user directory) a channel delivers to."""
+
+    email: Final = 'email'
+    phone: Final = 'phone'
+    #: One delivery per push token of the user (one per device).
+    push_token: Final = 'push_token'
+    user_id: Final = 'user_id'
 
 
 class SendStatus:
@@ -71,6 +83,8 @@ class Channel(abc.ABC):
     name: ClassVar[str]
     #: Validates and loads the channel's settings.
     settings_schema: ClassVar[type[Schema]]
+    #: Which address of a recipient this channel sends to (:class:`AddressKind`).
+    address_kind: ClassVar[str] = AddressKind.email
 
     def __init__(self, settings: Mapping[str, Any]) -> None:
         """Keep the validated settings."""

@@ -6,7 +6,11 @@ import click
 from flask.cli import FlaskGroup, routes_command, shell_command
 
 from notifier.app import create_app
+from notifier.cli.admins import admins_group
 from notifier.cli.dlq import dlq_group
+from notifier.cli.limits import limits_group
+from notifier.cli.mailings import mailings_group
+from notifier.cli.openapi import openapi_command
 from notifier.cli.plugins import plugins_command
 from notifier.cli.run import run_group
 from notifier.cli.schedules import schedules_group
@@ -40,6 +44,10 @@ cli.add_command(run_group)
 cli.add_command(plugins_command)
 cli.add_command(dlq_group)
 cli.add_command(schedules_group)
+cli.add_command(mailings_group)
+cli.add_command(limits_group)
+cli.add_command(admins_group)
+cli.add_command(openapi_command)
 cli.add_command(users_group)
 cli.add_command(shell_command)
 cli.add_command(routes_command)

@@ -18,6 +18,8 @@ from notifier.pipeline.consumer import ConsumerProcess
 from notifier.pipeline.stages import STAGES
 from notifier.scheduler.loop import SchedulerLoop
 
+GUNICORN_THREADS = 8
+
 
 def _app(script_info: ScriptInfo) -> Flask:
     app = script_info.load_app()
@@ -48,6 +50,8 @@ def run_api(script_info: ScriptInfo, host: str | None, port: int | None, workers
         os.execv(gunicorn, [  # noqa: S606 - replaces this process with gunicorn on purpose
             gunicorn,
             '--workers', str(workers),
+            # Threads: a WebSocket (/ws) holds a thread while it is open.
+            '--threads', str(GUNICORN_THREADS),
             '--bind', '{0}:{1}'.format(bind_host, bind_port),
             '--access-logfile', '-',
             'notifier.app:create_app()',

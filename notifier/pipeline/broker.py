@@ -75,6 +75,8 @@ def _declare(channel: BlockingChannel, queues: Iterable[topology.QueueSpec]) -> 
     direct, headers = ExchangeType.direct, ExchangeType.headers
     channel.exchange_declare(topology.EXCHANGE, exchange_type=direct, durable=True)  # type: ignore[arg-type]
     channel.exchange_declare(topology.RETRY_EXCHANGE, exchange_type=headers, durable=True)  # type: ignore[arg-type]
+    fanout = ExchangeType.fanout
+    channel.exchange_declare(topology.LIVE_EXCHANGE, exchange_type=fanout, durable=True)  # type: ignore[arg-type]
     for spec in queues:
         channel.queue_declare(spec.name, durable=True, arguments=dict(spec.arguments))
         channel.queue_bind(
@@ -224,6 +226,18 @@ class BrokerConnection:
         channel = self.channel
         channel.basic_qos(prefetch_count=prefetch)
         channel.basic_consume(queue, partial(_dispatch, callback), auto_ack=False)
+
+    def consume_fanout(self, exchange: str, callback: MessageCallback) -> str:
+        """Consume a fan-out exchange through a queue of this connection only (server-named, exclusive).
+
+        The queue goes away with the connection; the callback must ack.
+        """
+        channel = self.channel
+        declared = channel.queue_declare('', exclusive=True, auto_delete=True)
+        queue = str(declared.method.queue)
+        channel.queue_bind(queue, exchange)
+        channel.basic_consume(queue, partial(_dispatch, callback), auto_ack=False)
+        return queue
 
     def ack(self, delivery_tag: int) -> None:
         """Acknowledge a message: its work is committed and its successors confirmed."""

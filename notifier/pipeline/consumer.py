@@ -14,16 +14,15 @@ from contextlib import ExitStack
 from flask import Flask
 
 from notifier.channels.loading import close_channels, open_channels
-from notifier.extensions import db
-from notifier.pipeline import topology, users_setup
+from notifier.pipeline import topology
 from notifier.pipeline.broker import BrokerConnection
 from notifier.pipeline.context import StageContext
+from notifier.pipeline.dependencies import build_dependencies
 from notifier.pipeline.reconnect import keep_connected
 from notifier.pipeline.relay import Relay
 from notifier.pipeline.runner import StageRunner, StageWiring
 from notifier.pipeline.stages import STAGES
 from notifier.settings import settings_of
-from notifier.templating.stored import template_store
 
 logger = logging.getLogger(__name__)
 
@@ -37,9 +36,7 @@ class ConsumerProcess:
         self._stage_names = stage_names
         self._settings = settings_of(app)
         self._channels = open_channels()
-        self._templates = template_store(self._settings)
-        self._users = users_setup.directory_from_settings(self._settings)
-        self._unsubscribe = users_setup.links_from_settings(self._settings)
+        self._dependencies = build_dependencies(self._settings, self._channels)
         self._broker = BrokerConnection(
             self._settings.broker_url, 'notifier consume {0}'.format(','.join(stage_names)),
         )
@@ -51,18 +48,7 @@ class ConsumerProcess:
 
     def make_context(self, attempt: int, replayed: bool) -> StageContext:
         """The context of one stage call (inside an app context)."""
-        return StageContext(
-            session=db.session(),
-            templates=self._templates,
-            channels=self._channels,
-            attempt=attempt,
-            max_attempts=len(self._settings.retry_delay_seconds) + 1,
-            replayed=replayed,
-            sending_lease_seconds=self._settings.sending_lease,
-            usual_slot_seconds=self._settings.usual_slot_seconds,
-            users=self._users,
-            unsubscribe=self._unsubscribe,
-        )
+        return self._dependencies.context(attempt, replayed)
 
     def run(self) -> None:
         """Consume until :meth:`stop`, reconnecting to RabbitMQ as needed."""

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from notifier.channels.base import Channel
 from notifier.models.base import utcnow
+from notifier.ratelimit import Limiter
 from notifier.preferences.unsubscribe import UnsubscribeLinks
 from notifier.templating.store import TemplateStore
 from notifier.users import LocalUserDirectory, UserDirectory
@@ -30,6 +31,10 @@ class StageContext:
     sending_lease_seconds: float = 60.0
     #: Usual (non-urgent) notifications without a time wait for the next boundary of this slot.
     usual_slot_seconds: int = 60
+    #: Recipients per page of a mailing's expansion (and per checkpoint).
+    expansion_page: int = 500
+    #: The run-time rate limits (token buckets); ``None``: unlimited.
+    limiter: Limiter | None = None
     clock: Callable[[], dt.datetime] = utcnow
     #: The user directory; ``None`` means the local ``users`` table, read through ``session``.
     users: UserDirectory | None = None

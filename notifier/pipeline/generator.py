@@ -11,73 +11,19 @@ wait).
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from notifier.models import Notification, NotificationStatus
 from notifier.notification_types import category_of
-from notifier.pipeline import topology
+from notifier.pipeline.addressing import Addressee, enrich
+from notifier.pipeline.channel_addresses import addressed_forwards, has_any_address, missing_address_reason
 from notifier.pipeline.context import StageContext
+from notifier.pipeline.expansion import expand_mailing
 from notifier.pipeline.messages import NotificationMessageSchema, load_message
-from notifier.pipeline.outcomes import Done, Forward, Outcome, Park, Retry
+from notifier.pipeline.outcomes import Done, Outcome, Park, Retry
 from notifier.pipeline.skips import record_skip
 from notifier.preferences.rules import decide
-from notifier.preferences.subjects import Recipient, user_subject
 from notifier.users import DirectoryUnavailableError, UserProfile
-
-
-@dataclass(frozen=True)
-class Addressee:
-    """A recipient with what the worker needs: address, template fields, locale."""
-
-    recipient: Recipient
-    email: str | None
-    locale: str
-    template_fields: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def delivery_recipient(self) -> str:
-        """What the delivery row names: the address, or ``user:<id>`` when there is none."""
-        if self.email:
-            return self.email
-        return user_subject(self.recipient.user_id or '')
-
-
-def worker_message(notification: Notification, addressee: Addressee, channel: str) -> Forward:
-    """The worker's message for one recipient on one channel (the brief's worker shape)."""
-    email = addressee.email or ''
-    return Forward(
-        routing_key=topology.WORKER,
-        body={
-            'notification_id': notification.id,
-            'channel': channel,
-            'email': email,
-            'template': notification.template,
-            'locale': addressee.locale,
-            'fields': dict(addressee.template_fields),
-            'user_id': addressee.recipient.user_id,
-            'category': category_of(notification.type),
-        },
-        message_id='work:{0}:{1}:{2}'.format(notification.id, channel, email),
-    )
-
-
-def enrich(notification: Notification, profile: UserProfile | None) -> Addressee:
-    """The event's recipient completed from the directory's profile (the event's fields win)."""
-    if profile is None:
-        return Addressee(
-            recipient=Recipient(user_id=notification.recipient_id, email=notification.recipient_email),
-            email=notification.recipient_email,
-            locale=notification.locale,
-            template_fields=notification.fields,
-        )
-    email = notification.recipient_email or profile.email
-    return Addressee(
-        recipient=Recipient(user_id=profile.id, email=email, time_zone=profile.time_zone),
-        email=email,
-        locale=profile.locale or notification.locale,
-        template_fields={**profile.template_fields(), **notification.fields},
-    )
 
 
 def _skip_all(context: StageContext, notification: Notification, recipient: str, reason: str) -> Outcome:
@@ -98,7 +44,7 @@ def _expand(context: StageContext, notification: Notification, addressee: Addres
             context.session.commit()
             return Done()  # the scheduler hands it back when the quiet hours end
         if verdict.allowed:
-            forward.append(worker_message(notification, addressee, channel))
+            forward.extend(addressed_forwards(context, notification, addressee, channel))
         else:
             record_skip(context.session, notification.id, addressee.delivery_recipient, channel, verdict.reason)
     return Done(forward=forward)
@@ -123,8 +69,8 @@ def _addressed(context: StageContext, notification: Notification, profile: UserP
     if notification.recipient_id is not None and profile is None:
         reason = 'user {0} does not exist (any more)'.format(notification.recipient_id)
         return _skip_all(context, notification, addressee.delivery_recipient, reason)
-    if addressee.email is None:
-        reason = 'user {0} has no email address'.format(notification.recipient_id)
+    if not has_any_address(context, addressee, notification.channels):
+        reason = missing_address_reason(context, addressee, notification.channels[0])
         return _skip_all(context, notification, addressee.delivery_recipient, reason)
     return _expand(context, notification, addressee)
 
@@ -135,6 +81,12 @@ def generate(body: Mapping[str, Any], context: StageContext) -> Outcome:
     notification = context.session.get(Notification, message['notification_id'])
     if notification is None:
         return Park('notification {0} does not exist'.format(message['notification_id']))
+    if notification.scale == 'bulk' and notification.status != NotificationStatus.cancelled:
+        return expand_mailing(context, notification)
+    return _individual(context, notification)
+
+
+def _individual(context: StageContext, notification: Notification) -> Outcome:
     if notification.status == NotificationStatus.cancelled or _not_yet_due(context, notification):
         return Done()
     if notification.recipient_email is None and notification.recipient_id is None:

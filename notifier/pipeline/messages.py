@@ -44,6 +44,8 @@ class ContentSchema(_StageSchema):
     subject = fields.String(required=True)
     html = fields.String(required=True)
     text = fields.String(required=True)
+    #: The template's other blocks (push: ``data``).
+    blocks = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
 
 
 class ChannelMessageSchema(_StageSchema):

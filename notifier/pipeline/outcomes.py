@@ -4,7 +4,7 @@ The runner publishes every :class:`Forward` with confirms and only then acks,
 so a crash in between redelivers the message instead of losing it.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,9 +20,13 @@ class Forward:
 
 @dataclass(frozen=True)
 class Done:
-    """The message is handled; publish these, then ack."""
+    """The message is handled; publish these, then ack.
 
-    forward: Sequence[Forward] = field(default_factory=tuple)
+    ``forward`` may be a lazy iterator (audience expansion): the runner
+    publishes each message before it asks for the next one.
+    """
+
+    forward: Iterable[Forward] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ acked in the parking lot only after its republish was confirmed.
 """
 
 import hashlib
+from itertools import islice
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -94,7 +95,9 @@ def requeue(broker: BrokerConnection, keys: Collection[str] | None) -> tuple[int
     """
     replayed = 0
     stuck: list[str] = []
-    for incoming in _taken(broker):
+    # Only what is parked now: a replayed message that is parked again must not be taken again.
+    parked_now = broker.message_count(PARKING_QUEUE)
+    for incoming in islice(_taken(broker), parked_now):
         parked = describe(incoming)
         if keys is not None and parked.key not in keys:
             continue

@@ -4,7 +4,7 @@ import logging
 
 from flask import Flask
 
-from notifier.extensions import db
+from notifier.extensions import db, discard_session
 from notifier.pipeline.broker import BrokerConnection
 from notifier.pipeline.outbox import Publish, relay_pending
 
@@ -35,7 +35,7 @@ class Relay:
                 return relay_pending(db.session(), self._publish)
             except Exception as error:  # noqa: B902 - the relay must survive a database outage
                 logger.warning('outbox relay failed, will try again: %s', error)
-                db.session.rollback()
+                discard_session()
                 return 0
             finally:
                 db.session.remove()

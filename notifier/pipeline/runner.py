@@ -21,10 +21,11 @@ from notifier.constants import (
     PARKED_BY_HEADER,
     REPLAY_HEADER,
 )
-from notifier.extensions import db
+from notifier.extensions import discard_session
 from notifier.faults import crash_point
 from notifier.pipeline import topology
 from notifier.pipeline.broker import BrokerConnection, IncomingMessage
+from notifier.pipeline.broker_errors import BrokerError
 from notifier.pipeline.context import StageContext
 from notifier.pipeline.outcomes import Done, Outcome, Park, PoisonMessageError, Retry
 
@@ -80,36 +81,51 @@ class StageRunner:
         """Process one message and ack it once its outcome is durable."""
         attempt = int(incoming.headers.get(ATTEMPT_HEADER, 0)) + 1
         crash_point('{0}.before_stage'.format(self._stage_name))
-        outcome = self._outcome(incoming, attempt)
-        crash_point('{0}.before_forward'.format(self._stage_name))
-        self._carry_out(incoming, outcome, attempt)
+        with self._app.app_context():  # its teardown removes the database session
+            outcome = self._guarded(incoming, lambda: self._run_stage(incoming, attempt))
+            crash_point('{0}.before_forward'.format(self._stage_name))
+            if isinstance(outcome, Done):
+                done = outcome
+                outcome = self._guarded(incoming, lambda: self._publish_all(done))
+            if not isinstance(outcome, Done):
+                self._retry_or_park(incoming, outcome, attempt)
         crash_point('{0}.before_ack'.format(self._stage_name))
         self._broker.ack(incoming.delivery_tag)
 
-    def _outcome(self, incoming: IncomingMessage, attempt: int) -> Outcome:
-        with self._app.app_context():
-            try:
-                body = decode_body(incoming.body)
-                replayed = bool(incoming.headers.get(REPLAY_HEADER))
-                return self._stage(body, self._make_context(attempt, replayed))
-            except PoisonMessageError as error:
-                return Park(str(error))
-            except SQLAlchemyError as error:
-                _rollback()
-                logger.warning('%s: database error, will retry: %s', self._stage_name, error)
-                return Retry('database error: {0}'.format(type(error).__name__))
-            except Exception as error:  # noqa: B902 - any bug must retry, then park; never be acked away
-                _rollback()
-                logger.exception('%s: unexpected error on message %s', self._stage_name, incoming.message_id)
-                return Retry('unexpected error: {0}: {1}'.format(type(error).__name__, error))
-            finally:
-                db.session.remove()
+    def _run_stage(self, incoming: IncomingMessage, attempt: int) -> Outcome:
+        body = decode_body(incoming.body)
+        replayed = bool(incoming.headers.get(REPLAY_HEADER))
+        return self._stage(body, self._make_context(attempt, replayed))
 
-    def _carry_out(self, incoming: IncomingMessage, outcome: Outcome, attempt: int) -> None:
-        if isinstance(outcome, Done):
-            for forward in outcome.forward:
-                self._broker.publish(forward.routing_key, forward.body, forward.message_id)
-        elif isinstance(outcome, Retry) and attempt < self.max_attempts:
+    def _publish_all(self, done: Done) -> Outcome:
+        """Publish what the stage forwards; a lazy iterator does its work between publishes."""
+        for forward in done.forward:
+            self._broker.publish(forward.routing_key, forward.body, forward.message_id)
+        return Done()
+
+    def _guarded(self, incoming: IncomingMessage, action: Callable[[], Outcome]) -> Outcome:
+        """Run stage code; its errors become outcomes (a broken broker connection stays an error)."""
+        try:
+            return action()
+        except BrokerError:
+            raise
+        except Exception as error:  # noqa: B902 - any bug must retry, then park; never be acked away
+            return self._as_outcome(incoming, error)
+
+    def _as_outcome(self, incoming: IncomingMessage, error: Exception) -> Outcome:
+        if isinstance(error, PoisonMessageError):
+            return Park(str(error))
+        discard_session()
+        if isinstance(error, SQLAlchemyError):
+            logger.warning('%s: database error, will retry: %s', self._stage_name, error)
+            return Retry('database error: {0}'.format(type(error).__name__))
+        logger.error(
+            '%s: unexpected error on message %s', self._stage_name, incoming.message_id, exc_info=error,
+        )
+        return Retry('unexpected error: {0}: {1}'.format(type(error).__name__, error))
+
+    def _retry_or_park(self, incoming: IncomingMessage, outcome: Retry | Park, attempt: int) -> None:
+        if isinstance(outcome, Retry) and attempt < self.max_attempts:
             delay = self._retry_delays[attempt - 1]
             logger.info(
                 '%s: retrying message %s in %ss (attempt %d): %s',
@@ -135,10 +151,3 @@ class StageRunner:
             ORIGINAL_ROUTING_KEY_HEADER: incoming.routing_key,
         }
         self._broker.publish(topology.PARKING_LOT, incoming.body, incoming.message_id, headers)
-
-
-def _rollback() -> None:
-    try:
-        db.session.rollback()
-    except SQLAlchemyError as error:
-        logger.warning('rollback failed: %s', error)

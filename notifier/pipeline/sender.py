@@ -23,6 +23,7 @@ from notifier.models import Delivery, DeliveryState
 from notifier.pipeline.context import StageContext
 from notifier.pipeline.messages import ChannelMessageSchema, load_message
 from notifier.pipeline.outcomes import Done, Outcome, Park, Retry
+from notifier.ratelimit import channel_send
 from notifier.pipeline.skips import skip_if_opted_out
 from notifier.preferences.subjects import Recipient
 
@@ -114,6 +115,8 @@ def send(body: Mapping[str, Any], context: StageContext) -> Outcome:
     channel = context.channels.get(delivery.channel)
     if channel is None:
         return Park('no installed plugin provides channel {0!r}'.format(delivery.channel))
+    if context.limiter is not None:
+        context.limiter.acquire(channel_send(delivery.channel))
     if _skipped_as_opted_out(context, message, delivery) or not _claim(context, delivery.id):
         context.session.refresh(delivery)
         if delivery.state == DeliveryState.sending:
@@ -130,6 +133,7 @@ def send(body: Mapping[str, Any], context: StageContext) -> Outcome:
         html=rendered['html'],
         text=rendered['text'],
         headers=message['headers'],
+        blocks=rendered['blocks'],
     ))
     crash_point('sender.after_send')
     return _record(context, delivery.id, outcome)

@@ -15,6 +15,8 @@ from notifier.constants import DELAY_TIER_HEADER
 
 EXCHANGE = 'notifier'
 RETRY_EXCHANGE = 'notifier.retry'
+#: Fan-out of live websocket pushes: every API process binds its own exclusive queue (pipeline/live.py).
+LIVE_EXCHANGE = 'notifier.live'
 
 NOTIFICATIONS = 'notifications'
 GENERATOR = 'generator'

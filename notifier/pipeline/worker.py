@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from notifier.models import Delivery, DeliveryState, Notification
+from notifier.models import Delivery, DeliveryState, Notification, NotificationStatus
 from notifier.models.delivery import FINAL_STATES, delivery_id_for
 from notifier.notification_types import Category, category_of
 from notifier.pipeline import topology
@@ -24,6 +24,7 @@ from notifier.pipeline.messages import WorkerMessageSchema, load_message
 from notifier.pipeline.outcomes import Done, Forward, Outcome, Park
 from notifier.pipeline.skips import skip_if_opted_out
 from notifier.preferences.subjects import Recipient
+from notifier.templating.links import delivery_fields
 from notifier.templating.store import RenderedContent, TemplateError
 
 
@@ -72,7 +73,12 @@ def channel_message(
             'notification_id': delivery.notification_id,
             'channel': delivery.channel,
             'email': delivery.recipient,
-            'content': {'subject': rendered.subject, 'html': rendered.html, 'text': rendered.text},
+            'content': {
+                'subject': rendered.subject,
+                'html': rendered.html,
+                'text': rendered.text,
+                'blocks': dict(rendered.blocks),
+            },
             'user_id': recipient.user_id,
             'category': category,
             'headers': dict(headers),
@@ -94,6 +100,7 @@ def _render(
 ) -> RenderedContent:
     """Render the template; the link is ours even if the event sent a field of the same name."""
     template_fields = {'email': delivery.recipient, **message['template_fields']}
+    template_fields.update(delivery_fields(delivery.id, delivery.notification_id))  # short links bind to these
     if unsubscribe_url is not None:
         template_fields['unsubscribe_url'] = unsubscribe_url
     return context.templates.render(delivery.channel, message['template'], message['locale'], template_fields)
@@ -105,6 +112,12 @@ def work(body: Mapping[str, Any], context: StageContext) -> Outcome:
     notification = context.session.get(Notification, message['notification_id'])
     if notification is None:
         return Park('notification {0} does not exist'.format(message['notification_id']))
+    return _work(context, message, notification)
+
+
+def _work(context: StageContext, message: Mapping[str, Any], notification: Notification) -> Outcome:
+    if notification.status == NotificationStatus.cancelled:
+        return Done()  # a cancelled mailing: what was still queued is dropped here
     delivery = _delivery(context, notification.id, message['email'], message['channel'])
     if context.replayed and delivery.state == DeliveryState.failed:
         delivery.state = DeliveryState.pending  # the operator fixed the cause and asks again
@@ -113,6 +126,12 @@ def work(body: Mapping[str, Any], context: StageContext) -> Outcome:
     recipient = Recipient(user_id=message['user_id'], email=delivery.recipient)
     if delivery.state in FINAL_STATES or skip_if_opted_out(context.session, delivery, recipient, category):
         return Done()
+    return _rendered(context, message, delivery, recipient, category)
+
+
+def _rendered(
+    context: StageContext, message: Mapping[str, Any], delivery: Delivery, recipient: Recipient, category: str,
+) -> Outcome:
     if delivery.channel not in context.channels:
         return _fail(context, delivery, 'no installed plugin provides channel {0!r}'.format(delivery.channel))
     unsubscribe_url = _unsubscribe_url(context, recipient, category)

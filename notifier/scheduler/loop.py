@@ -16,7 +16,7 @@ from typing import Any
 from flask import Flask
 
 from notifier.backoff import Backoff
-from notifier.extensions import db
+from notifier.extensions import db, discard_session
 from notifier.models.base import utcnow
 from notifier.pipeline.broker import BrokerConnection
 from notifier.pipeline.broker_errors import BrokerConnectionLostError, BrokerUnavailableError
@@ -65,7 +65,7 @@ class SchedulerLoop:
                 written = 0
             except Exception as error:  # noqa: B902 - survive a database outage, try again next pass
                 logger.warning('scheduler pass failed, will try again: %s', error)
-                db.session.rollback()
+                discard_session()
                 written = 0
             finally:
                 db.session.remove()

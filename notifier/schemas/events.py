@@ -31,6 +31,9 @@ MAX_CHANNEL_NAME = 32
 LOCALE = validate.Regexp(r'^[a-z]{2}(-[A-Z]{2})?$', error='a locale like ru or en-US')
 #: The longest address the notifications table stores (RFC 5321 allows 254 in practice, 320 in theory).
 MAX_EMAIL_LENGTH = 320
+MAX_SEGMENT_LENGTH = 64
+#: A listed audience travels in one request; a larger audience is a segment.
+MAX_LISTED_RECIPIENTS = 10000
 #: PostgreSQL text cannot hold NUL characters; refuse them before they reach the database.
 NO_NUL = validate.ContainsNoneOf('\x00', error='must not contain NUL characters')
 USER_ID_RULES = (validate.Length(min=1, max=MAX_ID_LENGTH), NO_NUL)
@@ -48,6 +51,27 @@ def storable_moment(moment: dt.datetime) -> None:
         raise ValidationError('must be between 1970 and 9999 (UTC)')
 
 
+class BulkAudienceSchema(Schema):
+    """Who a bulk notification goes to: one of a segment, a list of user ids, a list of addresses."""
+
+    class Meta:
+        unknown = RAISE
+
+    segment = fields.String(validate=(validate.Length(min=1, max=MAX_SEGMENT_LENGTH), NO_NUL))
+    user_ids = fields.List(
+        fields.String(validate=USER_ID_RULES), validate=validate.Length(min=1, max=MAX_LISTED_RECIPIENTS),
+    )
+    emails = fields.List(
+        fields.Email(validate=validate.Length(max=MAX_EMAIL_LENGTH)),
+        validate=validate.Length(min=1, max=MAX_LISTED_RECIPIENTS),
+    )
+
+    @validates_schema
+    def _exactly_one(self, audience: dict[str, Any], **kwargs: Any) -> None:
+        if len(audience) != 1:
+            raise ValidationError('give exactly one of segment, user_ids, emails')
+
+
 class EventMetaSchema(Schema):
     """Routing information of an event."""
 
@@ -61,6 +85,7 @@ class EventMetaSchema(Schema):
     periodic = fields.Boolean(load_default=False)
     scheduled_at = fields.AwareDateTime(load_default=None, validate=storable_moment)
     locale = fields.String(load_default=None, validate=LOCALE)
+    audience = fields.Nested(BulkAudienceSchema, load_default=None)
 
     @pre_load
     def _brief_spelling(self, raw: Any, **kwargs: Any) -> Any:
@@ -110,14 +135,25 @@ class EventSchema(Schema):
         return raw
 
     @validates_schema
+    def _audience(self, event: dict[str, Any], **kwargs: Any) -> None:
+        meta = event.get('meta') or {}
+        bulk = meta.get('scale') == 'bulk'
+        if bulk and not meta.get('audience'):
+            raise ValidationError(
+                'a bulk notification needs meta.audience: {"segment": "all"}, {"user_ids": [...]} '
+                'or {"emails": [...]}',
+                field_name='meta.audience',
+            )
+        if not bulk and meta.get('audience'):
+            raise ValidationError(
+                'only bulk notifications (meta.scale "bulk") take an audience', field_name='meta.audience',
+            )
+
+    @validates_schema
     def _recipient(self, event: dict[str, Any], **kwargs: Any) -> None:
         meta = event.get('meta') or {}
         if meta.get('scale') == 'bulk':
-            raise ValidationError(
-                'bulk notifications need an audience, which this version cannot expand yet; '
-                'send one individual event per recipient',
-                field_name='meta.scale',
-            )
+            return  # its audience names the recipients
         fallback_email = event.get('event_fields', {}).get('email')
         if meta.get('email') or meta.get('user_id'):
             return  # by user id, the user directory gives the address

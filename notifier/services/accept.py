@@ -19,6 +19,7 @@ from notifier.notification_types import NOTIFICATION_TYPES
 from notifier.pipeline import topology
 from notifier.pipeline.outbox import outbox_row
 from notifier.pipeline.outcomes import Forward
+from notifier.services.mailings import add_mailing
 
 
 class IdempotencyConflictError(ValueError):
@@ -94,10 +95,28 @@ def accept_event(
         found = session.scalar(select(Notification.id).where(Notification.idempotency_key == idempotency_key))
         if found is not None:
             return _existing(session, idempotency_key, body_hash)
+    notification = _notification(event, body_hash, idempotency_key, default_locale)
+    row = add_with_outbox(session, notification)
+    audience = event['meta'].get('audience')
+    if audience:
+        add_mailing(session, notification, audience)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        if idempotency_key is None:
+            raise
+        return _existing(session, idempotency_key, body_hash)
+    return Accepted(notification, created=True, outbox_ids=(row.id,))
+
+
+def _notification(
+    event: Mapping[str, Any], body_hash: str, idempotency_key: str | None, default_locale: str,
+) -> Notification:
     meta = event['meta']
     event_fields = event['event_fields']
     kind = NOTIFICATION_TYPES[event['notification_type']]
-    notification = Notification(
+    return Notification(
         idempotency_key=idempotency_key,
         request_hash=body_hash,
         type=kind.name,
@@ -113,15 +132,6 @@ def accept_event(
         scheduled_at=meta['scheduled_at'],
         status=NotificationStatus.accepted,
     )
-    row = add_with_outbox(session, notification)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        if idempotency_key is None:
-            raise
-        return _existing(session, idempotency_key, body_hash)
-    return Accepted(notification, created=True, outbox_ids=(row.id,))
 
 
 def _as_text(user_id: Any) -> str | None:

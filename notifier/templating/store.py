@@ -6,7 +6,7 @@ with a reason a manager can act on; the pipeline treats them as permanent.
 """
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,8 @@ from notifier.templating.plaintext import html_to_text
 
 #: Looks up a stored template's source by its store name; ``None`` when there is none.
 SourceLookup = Callable[[str], str | None]
+#: The blocks every channel knows; a template's other blocks travel in ``RenderedContent.blocks``.
+STANDARD_BLOCKS = frozenset(('subject', 'html', 'text'))  # noqa: WPS226 - the block names are the contract
 
 
 class TemplateError(ValueError):
@@ -31,6 +33,8 @@ class RenderedContent:
     subject: str
     html: str
     text: str
+    #: The template's other blocks (push: ``data``), stripped.
+    blocks: Mapping[str, str] = field(default_factory=dict)
 
 
 def template_path(channel: str, name: str, locale: str) -> str:
@@ -61,8 +65,9 @@ class TemplateStore:
         templates_dir: Path,
         default_locale: str,
         stored_lookup: SourceLookup | None = None,
+        filters: Mapping[str, Callable[..., Any]] | None = None,
     ) -> None:
-        """Files come from ``templates_dir``; ``stored_lookup`` finds database overrides."""
+        """Files come from ``templates_dir``; ``stored_lookup`` finds database overrides; ``filters`` are added."""
         loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(str(templates_dir))]
         if stored_lookup is not None:
             loaders.insert(0, _StoredLoader(stored_lookup))
@@ -73,6 +78,7 @@ class TemplateStore:
             undefined=jinja2.StrictUndefined,
             auto_reload=stored_lookup is not None,
         )
+        self._environment.filters.update(filters or {})
 
     def render(
         self, channel: str, name: str, locale: str, fields: Mapping[str, Any],
@@ -98,6 +104,11 @@ class TemplateStore:
             subject=' '.join(blocks.get('subject', '').split()),
             html=html,
             text=text,
+            blocks={
+                block_name: block_text.strip()
+                for block_name, block_text in blocks.items()
+                if block_name not in STANDARD_BLOCKS
+            },
         )
 
     def _load(self, channel: str, name: str, locale: str) -> jinja2.Template:

@@ -6,6 +6,7 @@ from notifier.extensions import db
 from notifier.models import StoredTemplate
 from notifier.paths import templates_dir
 from notifier.settings import Settings
+from notifier.templating.links import link_filters
 from notifier.templating.store import TemplateStore
 
 _PATH_PARTS = 3
@@ -35,4 +36,6 @@ def stored_source(path: str) -> str | None:
 
 def template_store(settings: Settings) -> TemplateStore:
     """The template store of a process: files under ``templates/``, overridden by the database."""
-    return TemplateStore(templates_dir(settings.templates_dir), settings.default_locale, stored_source)
+    return TemplateStore(
+        templates_dir(settings.templates_dir), settings.default_locale, stored_source, link_filters(settings),
+    )

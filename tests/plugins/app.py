@@ -24,7 +24,11 @@ from tests.plugins.smtp import RecordingHandler
 TOKEN = 'test-token'
 AUTH = {'Authorization': 'Bearer {0}'.format(TOKEN)}
 ALL_STAGES = tuple(STAGES)
-TABLES = ('deliveries', 'outbox', 'notifications', 'templates', 'occurrences', 'schedules')
+TABLES = (
+    'deliveries', 'outbox', 'notifications', 'templates', 'occurrences', 'schedules', 'users', 'user_segments',
+    'preferences', 'preference_profiles', 'mailings', 'rate_limits', 'short_links', 'link_clicks',
+    'inbox_items', 'admin_accounts',
+)
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 20.0, what: str = 'condition') -> Any:
@@ -74,7 +78,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def _purge_queues(broker_url: str) -> None:
     connection = pika.BlockingConnection(pika.URLParameters(broker_url))
     channel = connection.channel()
-    for spec in topology.all_queues(['email'], 5, [1, 2]):
+    for spec in topology.all_queues(['email', 'push', 'sms', 'websocket'], 5, [1, 2]):
         channel = _purge(connection, channel, spec.name)
     connection.close()
 

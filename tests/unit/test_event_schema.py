@@ -37,11 +37,22 @@ def test_user_registered_with_a_bad_email_is_refused() -> None:
     assert raised.value.messages == {'fields.email': ['not a valid email address']}
 
 
-def test_bulk_is_refused_with_the_reason() -> None:
+def test_bulk_needs_an_audience() -> None:
     with pytest.raises(ValidationError) as raised:
-        EventSchema().load({'meta': {'scale': 'bulk', 'email': 'a@example.com'}, 'type': 'info'})
+        EventSchema().load({'meta': {'scale': 'bulk'}, 'type': 'info'})
 
-    assert 'audience' in raised.value.messages['meta.scale'][0]
+    assert 'meta.audience' in raised.value.messages
+
+
+def test_bulk_takes_exactly_one_kind_of_audience() -> None:
+    event = EventSchema().load({'meta': {'scale': 'bulk', 'audience': {'segment': 'all'}}, 'type': 'info'})
+    with pytest.raises(ValidationError) as raised:
+        EventSchema().load({
+            'meta': {'scale': 'bulk', 'audience': {'segment': 'all', 'emails': ['a@example.com']}}, 'type': 'info',
+        })
+
+    assert event['meta']['audience'] == {'segment': 'all'}
+    assert raised.value.messages['meta']['audience'] == {'_schema': ['give exactly one of segment, user_ids, emails']}
 
 
 def test_unknown_keys_are_refused() -> None:

@@ -1,0 +1,240 @@
+"""``make bench``: prints one table of figures measured on this machine.
+
+- raw ceiling: mails/s the SMTP sink takes from a bare client on one persistent connection;
+- end to end: individual notifications posted through the API, mails/s received, ratio to the ceiling;
+- bulk: a mailing to the local directory on PostgreSQL, mails/s, and the generator's peak RSS
+  at two audience sizes (flat memory means the two are close);
+- rate limit: with generator.publish at R/s, the observed expansion rate.
+
+Environment: BENCH_INDIVIDUAL (default 2000), BENCH_BULK_SMALL (1000), BENCH_BULK (10000),
+BENCH_RATE (200). Uses the machine's PostgreSQL and RabbitMQ (a database and vhost of its own).
+"""
+
+import concurrent.futures
+import json
+import os
+import signal
+import smtplib
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from bench.sink import CountingSink, start_sink
+from tests.plugins.services import own_database, own_vhost
+
+TOKEN = 'bench'
+PYTHON = sys.executable
+INDIVIDUAL = int(os.environ.get('BENCH_INDIVIDUAL', '2000'))
+BULK_SMALL = int(os.environ.get('BENCH_BULK_SMALL', '1000'))
+BULK = int(os.environ.get('BENCH_BULK', '10000'))
+RATE = float(os.environ.get('BENCH_RATE', '200'))
+RAW_MAILS = 3000
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> float:
+    started = time.monotonic()
+    while not predicate():
+        if time.monotonic() - started > timeout:
+            raise SystemExit('bench: timed out after {0:.0f}s waiting for {1}'.format(timeout, what))
+        time.sleep(0.05)
+    return time.monotonic() - started
+
+
+def raw_ceiling(port: int, sink: CountingSink) -> float:
+    mail = EmailMessage()
+    mail['From'] = 'bench@cinema.example'
+    mail['To'] = 'raw@example.com'
+    mail['Subject'] = 'Премьера'
+    mail.set_content('Привет! Новый сезон уже на сайте.\n' * 40)
+    raw = mail.as_bytes(policy=mail.policy.clone(linesep='\r\n'))
+    sink.reset()
+    started = time.monotonic()
+    with smtplib.SMTP('127.0.0.1', port) as client:
+        for _ in range(RAW_MAILS):
+            client.sendmail('bench@cinema.example', ['raw@example.com'], raw)
+    wait_until(lambda: sink.count() >= RAW_MAILS, 60, 'raw mails')
+    return RAW_MAILS / (time.monotonic() - started)
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path('/proc/{0}/status'.format(pid)).read_text().splitlines():
+        if line.startswith('VmHWM:'):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class Service:
+    """The notifier as processes: api under gunicorn, consumers per stage."""
+
+    def __init__(self, env: dict[str, str], api_port: int) -> None:
+        self.env = env
+        self.api_port = api_port
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    def start(self, name: str, *arguments: str) -> None:
+        self.processes[name] = subprocess.Popen(
+            [PYTHON, '-m', 'notifier', *arguments], env=self.env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+    def post(self, path: str, body: dict[str, Any], method: str = 'POST') -> Any:
+        request = urllib.request.Request(
+            'http://127.0.0.1:{0}{1}'.format(self.api_port, path),
+            data=json.dumps(body).encode() if body else None,
+            method=method,
+            headers={'Authorization': 'Bearer ' + TOKEN, 'Content-Type': 'application/json'},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - our own local API
+            return json.loads(response.read() or b'null')
+
+
+@contextmanager
+def running_service(database_url: str, broker_url: str, smtp_port: int, tmp: Path) -> Iterator[Service]:
+    env = {
+        **os.environ,
+        'NOTIFIER_DATABASE_URL': database_url,
+        'NOTIFIER_BROKER_URL': broker_url,
+        'NOTIFIER_API_TOKENS': TOKEN,
+        'NOTIFIER_EMAIL_URL': 'smtp://127.0.0.1:{0}'.format(smtp_port),
+        'NOTIFIER_INSTANCE_DIR': str(tmp),
+        'NOTIFIER_SECRET_KEY': 'bench-secret',
+        'NOTIFIER_ENVIRONMENT': 'production',
+    }
+    subprocess.run([PYTHON, '-m', 'notifier', 'db', 'upgrade', 'heads'], env=env, check=True, capture_output=True)
+    service = Service(env, free_port())
+    service.start('api', 'run', 'api', '--workers', '2', '--port', str(service.api_port))
+    service.start('router+generator', 'run', 'consume', '--only', 'router,generator')
+    service.start('worker', 'run', 'consume', '--only', 'worker')
+    service.start('sender-1', 'run', 'consume', '--only', 'sender')
+    service.start('sender-2', 'run', 'consume', '--only', 'sender')
+    service.start('scheduler', 'run', 'schedule')
+    try:
+        wait_until(lambda: _healthy(service), 60, 'the API')
+        yield service
+    finally:
+        service.stop()
+
+
+def _healthy(service: Service) -> bool:
+    try:
+        urllib.request.urlopen('http://127.0.0.1:{0}/healthz'.format(service.api_port), timeout=1)  # noqa: S310
+    except OSError:
+        return False
+    return True
+
+
+def end_to_end(service: Service, sink: CountingSink) -> float:
+    sink.reset()
+    started = time.monotonic()
+
+    def post(number: int) -> None:
+        service.post('/api/v1/events', {
+            'meta': {'urgency': 'immediate', 'email': 'e2e{0}@example.com'.format(number)},
+            'type': 'info', 'fields': {'title': 'Премьера', 'text': 'Сегодня'},
+        })
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(post, range(INDIVIDUAL)))
+    wait_until(lambda: sink.count() >= INDIVIDUAL, 600, 'the individual mails')
+    return INDIVIDUAL / (time.monotonic() - started)
+
+
+def add_users(database_url: str, count: int, prefix: str) -> None:
+    with psycopg.connect(database_url.replace('postgresql+psycopg://', 'postgresql://')) as connection:
+        with connection.cursor().copy('COPY users (id, email, name, push_tokens, updated_at) FROM STDIN') as copy:
+            for number in range(count):
+                user_id = '{0}{1:07d}'.format(prefix, number)
+                copy.write_row((user_id, '{0}@example.com'.format(user_id), 'Зритель', '[]', '2026-01-01T00:00:00'))
+        connection.execute(
+            "INSERT INTO user_segments (segment, user_id) SELECT %s, id FROM users WHERE id LIKE %s",
+            (prefix, prefix + '%'),
+        )
+
+
+def bulk(service: Service, sink: CountingSink, database_url: str, count: int, prefix: str) -> tuple[float, float, float]:
+    add_users(database_url, count, prefix)
+    sink.reset()
+    started = time.monotonic()
+    accepted = service.post('/api/v1/events', {
+        'meta': {'scale': 'bulk', 'audience': {'segment': prefix}},
+        'type': 'info', 'fields': {'title': 'Премьера', 'text': 'Для вас'},
+    })
+    wait_until(lambda: sink.count() >= count, 3600, 'the bulk mails ({0})'.format(count))
+    elapsed = time.monotonic() - started
+    progress = service.post('/api/v1/mailings/{0}'.format(accepted['id']), {}, method='GET')
+    assert progress['sent'] == count, progress
+    return count / elapsed, peak_rss_mb(service.processes['router+generator'].pid), elapsed
+
+
+def rate_limited(service: Service, sink: CountingSink, database_url: str, count: int) -> float:
+    service.post('/api/v1/limits/generator.publish', {'rate': '{0:g}/s'.format(RATE)}, method='PUT')
+    time.sleep(3)  # every process re-reads its limits within 2 s
+    try:
+        add_users(database_url, count, 'rate')
+        sink.reset()
+        accepted = service.post('/api/v1/events', {
+            'meta': {'scale': 'bulk', 'audience': {'segment': 'rate'}},
+            'type': 'info', 'fields': {'title': 'Премьера', 'text': 'Для вас'},
+        })
+        wait_until(lambda: sink.count() >= count, 600, 'the rate-limited mails')
+        arrivals = sorted(arrived for _, arrived, _ in sink.snapshot())
+        middle = arrivals[len(arrivals) // 10:len(arrivals) * 9 // 10]
+        return (len(middle) - 1) / (middle[-1] - middle[0])
+    finally:
+        service.post('/api/v1/limits/generator.publish', {}, method='DELETE')
+
+
+def main() -> None:
+    smtp_port = free_port()
+    sink, controller = start_sink(smtp_port)
+    rows: list[tuple[str, str]] = []
+    with ExitStack() as stack:
+        stack.callback(controller.stop)
+        database_url = stack.enter_context(own_database())
+        broker_url = stack.enter_context(own_vhost())
+        tmp = Path(stack.enter_context(__import__('tempfile').TemporaryDirectory()))
+        ceiling = raw_ceiling(smtp_port, sink)
+        rows.append(('raw ceiling (one SMTP connection)', '{0:.0f} mails/s'.format(ceiling)))
+        service = stack.enter_context(running_service(database_url, broker_url, smtp_port, tmp))
+        e2e = end_to_end(service, sink)
+        rows.append(('end to end, {0} individual via API'.format(INDIVIDUAL), '{0:.0f} mails/s ({1:.2f} × ceiling)'.format(e2e, e2e / ceiling)))
+        small_rate, small_rss, _ = bulk(service, sink, database_url, BULK_SMALL, 'small')
+        big_rate, big_rss, big_time = bulk(service, sink, database_url, BULK, 'big')
+        rows.append(('bulk {0} recipients'.format(BULK_SMALL), '{0:.0f} mails/s, generator peak RSS {1:.0f} MB'.format(small_rate, small_rss)))
+        rows.append(('bulk {0} recipients'.format(BULK), '{0:.0f} mails/s ({1:.2f} × ceiling) in {2:.0f}s, generator peak RSS {3:.0f} MB'.format(big_rate, big_rate / ceiling, big_time, big_rss)))
+        rows.append(('memory, {0} vs {1} recipients'.format(BULK, BULK_SMALL), '{0:+.1f} %'.format(100 * (big_rss - small_rss) / small_rss)))
+        observed = rate_limited(service, sink, database_url, int(RATE * 10))
+        rows.append(('rate limit generator.publish {0:g}/s'.format(RATE), 'observed {0:.1f}/s ({1:+.1f} %)'.format(observed, 100 * (observed - RATE) / RATE)))
+    width = max(len(label) for label, _ in rows)
+    print('\nnotifier bench on {0} ({1} cores)'.format(socket.gethostname(), os.cpu_count()))
+    for label, figure in rows:
+        print('  {0:<{1}}  {2}'.format(label, width, figure))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,1 @@
+"""Push channel plugin for notifier (stub provider)."""

@@ -1,0 +1,1 @@
+"""SMS channel plugin for notifier (stub provider)."""

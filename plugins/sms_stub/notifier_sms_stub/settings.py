@@ -1,0 +1,47 @@
+"""The SMS channel's settings schema (``NOTIFIER_SMS_*``)."""
+
+from typing import Final
+from urllib.parse import urlsplit
+
+from marshmallow import Schema, ValidationError, fields, validate, validates
+
+DEFAULT_URL: Final = 'file://instance/sms'
+DEFAULT_SENDER: Final = 'Cinema'
+SCHEMES: Final = ('file', 'http', 'https')
+#: What a test can make the channel answer instead of sending.
+FAIL_MODES: Final = ('', 'temporary', 'permanent')
+DEFAULT_MAX_SEGMENTS: Final = 6
+#: Concatenated SMS carry a one-byte reference; operators accept up to 255 parts, phones show far fewer.
+MAX_SEGMENTS_LIMIT: Final = 10
+MAX_SENDER_LENGTH: Final = 11
+DEFAULT_TIMEOUT_SECONDS: Final = 10.0
+MIN_TIMEOUT_SECONDS: Final = 0.1
+MAX_TIMEOUT_SECONDS: Final = 120.0
+MAX_RATE: Final = 10000.0
+
+
+class SmsSettingsSchema(Schema):
+    """Validates the raw environment strings of the SMS channel."""
+
+    url = fields.String(load_default=DEFAULT_URL)
+    sender = fields.String(load_default=DEFAULT_SENDER, validate=validate.Length(min=1, max=MAX_SENDER_LENGTH))
+    max_segments = fields.Integer(
+        load_default=DEFAULT_MAX_SEGMENTS, validate=validate.Range(min=1, max=MAX_SEGMENTS_LIMIT),
+    )
+    timeout = fields.Float(
+        load_default=DEFAULT_TIMEOUT_SECONDS,
+        validate=validate.Range(min=MIN_TIMEOUT_SECONDS, max=MAX_TIMEOUT_SECONDS),
+    )
+    #: Messages per second at most, per consumer process; 0: no limit.
+    rate = fields.Float(load_default=0, validate=validate.Range(min=0, max=MAX_RATE))
+    fail = fields.String(load_default='', validate=validate.OneOf(FAIL_MODES))
+    #: With ``fail``: fail this many sends, then send; 0: fail every send.
+    fail_count = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+    @validates('url')
+    def _known_scheme(self, url: str, **kwargs: object) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in SCHEMES:
+            raise ValidationError('must start with file://, http:// or https://')
+        if parts.scheme != 'file' and not parts.hostname:
+            raise ValidationError('an http(s) URL needs a host')

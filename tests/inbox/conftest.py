@@ -1,0 +1,110 @@
+"""Fixtures of the inbox and websocket tests: the app with their routes, users, and API processes."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.error import URLError
+from urllib.request import urlopen
+
+import pytest
+from flask import Flask
+from sqlalchemy import text
+
+from notifier.extensions import db
+from notifier.inbox.tokens import issue_token
+from notifier.models.user import User
+from notifier.settings import SETTINGS_KEY, settings_of
+from tests.inbox.routes import SECRET, register_inbox_routes
+from tests.plugins.app import TOKEN, wait_for
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+USERS = ('anna', 'boris', 'vera')
+
+
+def token_for(user_id: str, valid_for: int = 300) -> str:
+    """A token as the cinema's site issues it."""
+    return issue_token(SECRET, user_id, int(time.time()) + valid_for)
+
+
+@pytest.fixture
+def inbox_app(app: Flask, database_url: str) -> Flask:
+    """The test app with the inbox routes, the websocket secret and three users of the directory."""
+    register_inbox_routes(app)
+    settings = settings_of(app)
+    app.extensions[SETTINGS_KEY] = settings.model_copy(update={'websocket_secret': SECRET})
+    with app.app_context():
+        if not database_url.startswith('sqlite'):
+            db.session.execute(text('TRUNCATE inbox_items, user_segments, users CASCADE'))
+        for user_id in USERS:
+            db.session.add(User(id=user_id, email='{0}@example.com'.format(user_id), name=user_id.title()))
+        db.session.commit()
+    return app
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        return int(probe.getsockname()[1])
+
+
+def _answers(base_url: str) -> bool:
+    try:
+        with urlopen('{0}/healthz'.format(base_url), timeout=1) as answer:  # noqa: S310 - our server
+            return bool(answer.status == 200)
+    except (URLError, ConnectionError):
+        return False
+
+
+class ApiProcesses:
+    """Real API processes on the test's database and vhost."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self._env = env
+        self._started: list[subprocess.Popen[bytes]] = []
+
+    def start(self) -> str:
+        """Start one more; its base URL once it answers."""
+        port = _free_port()
+        self._started.append(subprocess.Popen(
+            [sys.executable, '-m', 'tests.inbox.api_process', '--port', str(port)],
+            cwd=REPOSITORY,
+            env=self._env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ))
+        base_url = 'http://127.0.0.1:{0}'.format(port)
+        wait_for(lambda: _answers(base_url), what='the API process on port {0}'.format(port))
+        return base_url
+
+    def stop_all(self) -> None:
+        """Terminate them and wait."""
+        for process in self._started:
+            process.terminate()
+        for started in self._started:
+            try:
+                started.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                started.kill()
+                started.wait()
+
+
+@pytest.fixture
+def api_processes(inbox_app: Flask, tmp_path: Path) -> Iterator[Callable[[], str]]:
+    """Starts real API processes on the test's database and vhost; each call answers one's base URL."""
+    settings = settings_of(inbox_app)
+    processes = ApiProcesses({
+        **os.environ,
+        'NOTIFIER_DATABASE_URL': settings.resolved_database_url,
+        'NOTIFIER_BROKER_URL': settings.broker_url,
+        'NOTIFIER_API_TOKENS': TOKEN,
+        'NOTIFIER_WEBSOCKET_SECRET': SECRET,
+        'NOTIFIER_INSTANCE_DIR': str(tmp_path),
+    })
+    try:
+        yield processes.start
+    finally:
+        processes.stop_all()

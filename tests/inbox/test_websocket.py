@@ -1,0 +1,142 @@
+"""Live websocket delivery across API processes, the inbox behind it, and the token at the door."""
+
+import time
+from collections.abc import Callable
+
+from flask import Flask
+
+from notifier.channels.base import OutgoingMessage
+from notifier.channels.websocket import WebSocketChannel
+from notifier.inbox.tokens import issue_token
+from tests.inbox.browsers import Tab, call_api, handshake_status, notify
+from tests.inbox.conftest import token_for
+from tests.integration.queries import deliveries_of, sent_delivery
+from tests.plugins.app import running_consumers, wait_for
+
+StartApi = Callable[[], str]
+
+
+def _connected(base_url: str, user_id: str) -> Tab:
+    tab = Tab(base_url, token_for(user_id))
+    _, backlog = tab.hello_and_backlog()
+    assert not backlog
+    return tab
+
+
+def test_one_notification_reaches_the_users_tab_on_each_api_process_once(
+    inbox_app: Flask, api_processes: StartApi,
+) -> None:
+    first, second = api_processes(), api_processes()
+    anna_tabs = [_connected(first, 'anna'), _connected(second, 'anna')]
+    boris_tab = _connected(second, 'boris')
+
+    with running_consumers(inbox_app):
+        notification_id = notify(first, 'anna', 'Премьера')
+        received = [tab.next_message() for tab in anna_tabs]
+        notify(second, 'anna', 'Вторая серия')
+        following = [tab.next_message() for tab in anna_tabs]
+        notify(first, 'boris', 'Для Бориса')
+        boris_first = boris_tab.next_message()
+
+    assert [message['title'] for message in received] == ['Премьера', 'Премьера']
+    assert {message['notification_id'] for message in received} == {notification_id}
+    assert received[0]['id'] == received[1]['id']  # one inbox item, pushed to both processes
+    assert received[0]['body'] == 'Текст: Премьера'
+    assert received[0]['read_at'] is None
+    # Each tab's next message is the next notification: the first came once, and Anna's never reached Boris.
+    assert [message['title'] for message in following] == ['Вторая серия', 'Вторая серия']
+    assert boris_first['title'] == 'Для Бориса'
+
+
+def test_two_tabs_of_a_user_on_one_process_both_receive(inbox_app: Flask, api_processes: StartApi) -> None:
+    base_url = api_processes()
+    tabs = [_connected(base_url, 'vera'), _connected(base_url, 'vera')]
+
+    with running_consumers(inbox_app):
+        notify(base_url, 'vera', 'Обе вкладки')
+        received = [tab.next_message() for tab in tabs]
+
+    assert [message['title'] for message in received] == ['Обе вкладки', 'Обе вкладки']
+    assert received[0]['id'] == received[1]['id']
+
+
+def test_an_offline_user_finds_it_in_the_inbox_and_gets_it_on_connect(
+    inbox_app: Flask, api_processes: StartApi,
+) -> None:
+    base_url = api_processes()
+
+    with running_consumers(inbox_app):
+        notification_id = notify(base_url, 'anna', 'Пока вас не было')
+        wait_for(lambda: sent_delivery(inbox_app, notification_id), what='the websocket delivery to be sent')
+
+    inbox = call_api(base_url, 'GET', '/api/v1/users/anna/inbox')
+    assert inbox['unread'] == 1
+    assert [entry['title'] for entry in inbox['items']] == ['Пока вас не было']
+    hello, backlog = Tab(base_url, token_for('anna')).hello_and_backlog()
+    assert hello == {'type': 'hello', 'user_id': 'anna', 'unread': 1}
+    assert [message['id'] for message in backlog] == [inbox['items'][0]['id']]
+
+
+def test_read_items_are_not_replayed_on_reconnect(inbox_app: Flask, api_processes: StartApi) -> None:
+    base_url = api_processes()
+    with running_consumers(inbox_app):
+        for title in ('Первое', 'Второе', 'Третье'):
+            notify(base_url, 'boris', title)
+        wait_for(lambda: call_api(base_url, 'GET', '/api/v1/users/boris/inbox')['unread'] == 3, what='3 items')
+        oldest = call_api(base_url, 'GET', '/api/v1/users/boris/inbox')['items'][-1]
+
+        call_api(base_url, 'POST', '/api/v1/users/boris/inbox/{0}/read'.format(oldest['id']))
+        hello, backlog = Tab(base_url, token_for('boris')).hello_and_backlog()
+        call_api(base_url, 'POST', '/api/v1/users/boris/inbox/read-all')
+        tab = Tab(base_url, token_for('boris'))
+        hello_after_all_read, _ = tab.hello_and_backlog()
+        notify(base_url, 'boris', 'Новое')
+        live = tab.next_message()
+
+    assert hello['unread'] == 2
+    assert [message['title'] for message in backlog] == ['Второе', 'Третье']  # oldest first, the read one left out
+    assert hello_after_all_read['unread'] == 0
+    assert live['title'] == 'Новое'
+
+
+def test_a_resent_delivery_files_one_item_and_reaches_a_tab_once(inbox_app: Flask, api_processes: StartApi) -> None:
+    base_url = api_processes()
+    tab = _connected(base_url, 'vera')
+    with running_consumers(inbox_app):
+        notification_id = notify(base_url, 'vera', 'Один раз')
+        first = tab.next_message()
+        delivery = wait_for(lambda: sent_delivery(inbox_app, notification_id), what='the delivery to be sent')
+        # The sender's crash window: the channel is asked again for a delivery it already sent.
+        with inbox_app.app_context():
+            channel = WebSocketChannel.from_environment({})
+            outcome = channel.send(OutgoingMessage(
+                delivery_id=delivery.id,
+                notification_id=notification_id,
+                recipient='vera',
+                subject='Один раз',
+                html='<p>Текст: Один раз</p>',
+                text='Текст: Один раз',
+            ))
+            channel.close()
+        notify(base_url, 'vera', 'Следующее')
+        following = tab.next_message()
+
+    assert outcome.status == 'sent'
+    assert outcome.provider_message_id == first['id']
+    assert len(deliveries_of(inbox_app, notification_id)) == 1
+    assert call_api(base_url, 'GET', '/api/v1/users/vera/inbox')['unread'] == 2
+    assert following['title'] == 'Следующее'
+
+
+def test_a_bad_or_expired_token_is_refused_before_the_upgrade(inbox_app: Flask, api_processes: StartApi) -> None:
+    base_url = api_processes()
+    now = int(time.time())
+
+    assert handshake_status(base_url, token_for('anna')) == 101
+    assert handshake_status(base_url, None) == 401
+    assert handshake_status(base_url, issue_token('another secret', 'anna', now + 300)) == 401
+    assert handshake_status(base_url, issue_token('test-websocket-secret', 'anna', now - 1)) == 401
+    assert handshake_status(base_url, issue_token('test-websocket-secret', 'anna', now + 10 ** 7)) == 401
+    assert handshake_status(base_url, token_for('anna')[:-2]) == 401
+    assert handshake_status(base_url, 'x' * 100000) in {401, 414, 431}
+    assert inbox_app.test_client().get('/ws').status_code == 400  # not a websocket handshake
