@@ -32,7 +32,7 @@ run: install dev-env ensure-rabbitmq migrate ## set everything up and start api 
 
 lint: install ## wemake-python-styleguide, mypy --strict, import contracts
 	$(BIN)/flake8 notifier plugins tests setup.py
-	$(BIN)/mypy notifier plugins/email_smtp/notifier_email_smtp
+	$(BIN)/mypy notifier plugins/email_smtp/notifier_email_smtp plugins/sms_stub/notifier_sms_stub plugins/push_stub/notifier_push_stub
 	$(BIN)/lint-imports
 	VENV_BIN=$(BIN) scripts/lint-deploy.sh
 

@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 
 from notifier.models import Notification, NotificationStatus, Occurrence, OccurrenceState, Schedule
 from notifier.notification_types import NOTIFICATION_TYPES
-from notifier.cron import FireSpec, fire_times, next_fire_after
+from notifier.cron import fire_times, next_fire_after
 from notifier.scheduler.misfire import FirePlan, plan_fires
 from notifier.services.accept import add_with_outbox
+from notifier.services.schedules import fire_spec
 
 logger = logging.getLogger(__name__)
 
@@ -36,17 +37,6 @@ class Fired:
     outbox_ids: list[int]
     fired: int
     skipped: int
-
-
-def fire_spec(schedule: Schedule) -> FireSpec:
-    """The timing part of a schedule."""
-    return FireSpec(
-        start_at=schedule.start_at,
-        cron=schedule.cron,
-        interval_seconds=schedule.interval_seconds,
-        timezone=schedule.timezone,
-        end_at=schedule.end_at,
-    )
 
 
 def recipients(schedule: Schedule) -> list[str]:

@@ -23,7 +23,8 @@ class ScheduleNameTakenError(ValueError):
     """Schedule names are unique."""
 
 
-def _fire_spec(schedule: Schedule) -> FireSpec:
+def fire_spec(schedule: Schedule) -> FireSpec:
+    """The timing part of a schedule."""
     return FireSpec(
         start_at=schedule.start_at,
         cron=schedule.cron,
@@ -48,7 +49,7 @@ def _assign(schedule: Schedule, changes: Mapping[str, Any], now: dt.datetime) ->
         setattr(schedule, _RENAMED.get(field_name, field_name), field_value)
     if changes.get('start_at', 'kept') is None:
         schedule.start_at = now  # the schema's default for "from now on"
-    schedule.next_fire_at = next_fire_after(_fire_spec(schedule), now) if schedule.enabled else None
+    schedule.next_fire_at = next_fire_after(fire_spec(schedule), now) if schedule.enabled else None
 
 
 def _commit(session: Session, schedule: Schedule) -> Schedule:

@@ -6,8 +6,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from notifier.channels.base import AddressKind, Channel, OutgoingMessage, SendResult
+from notifier.channels.provider import RateLimiter, open_transport
 from notifier_push_stub.settings import PushSettingsSchema
-from notifier_push_stub.transport import RateLimiter, open_transport
 
 #: APNs and FCM refuse a larger payload.
 MAX_PAYLOAD_BYTES: Final = 4096

@@ -5,9 +5,9 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from notifier.channels.base import AddressKind, Channel, OutgoingMessage, SendResult
+from notifier.channels.provider import RateLimiter, open_transport
 from notifier_sms_stub.segments import segment_count
 from notifier_sms_stub.settings import SmsSettingsSchema
-from notifier_sms_stub.transport import RateLimiter, open_transport
 
 #: E.164: a plus, a country code that does not start with 0, at most 15 digits in all.
 PHONE_PATTERN: Final = re.compile(r'\+[1-9]\d{6,14}')

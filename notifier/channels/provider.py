@@ -1,4 +1,7 @@
-"""Where the push channel hands a message: a directory (one JSON file each) or an HTTP endpoint.
+"""JSON provider transports a channel plugin may reuse: a directory (one JSON file each) or an HTTP endpoint.
+
+Part of the public channel surface, with :mod:`notifier.channels.base`; the SMS
+and push stub plugins deliver through it.
 
 HTTP answers map to the channel contract: 2xx sent; 408, 429 and 5xx, a
 timeout or a refused connection are temporary (the pipeline retries later);
