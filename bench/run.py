@@ -218,22 +218,32 @@ def main() -> None:
         database_url = stack.enter_context(own_database())
         broker_url = stack.enter_context(own_vhost())
         tmp = Path(stack.enter_context(__import__('tempfile').TemporaryDirectory()))
+        step('raw SMTP ceiling')
         ceiling = raw_ceiling(smtp_port, sink)
         rows.append(('raw ceiling (one SMTP connection)', '{0:.0f} mails/s'.format(ceiling)))
         service = stack.enter_context(running_service(database_url, broker_url, smtp_port, tmp))
+        step('{0} individual notifications through the API'.format(INDIVIDUAL))
         e2e = end_to_end(service, sink)
         rows.append(('end to end, {0} individual via API'.format(INDIVIDUAL), '{0:.0f} mails/s ({1:.2f} × ceiling)'.format(e2e, e2e / ceiling)))
+        step('bulk mailing to {0} users'.format(BULK_SMALL))
         small_rate, small_rss, _ = bulk(service, sink, database_url, BULK_SMALL, 'small')
+        step('bulk mailing to {0} users'.format(BULK))
         big_rate, big_rss, big_time = bulk(service, sink, database_url, BULK, 'big')
         rows.append(('bulk {0} recipients'.format(BULK_SMALL), '{0:.0f} mails/s, generator peak RSS {1:.0f} MB'.format(small_rate, small_rss)))
         rows.append(('bulk {0} recipients'.format(BULK), '{0:.0f} mails/s ({1:.2f} × ceiling) in {2:.0f}s, generator peak RSS {3:.0f} MB'.format(big_rate, big_rate / ceiling, big_time, big_rss)))
         rows.append(('memory, {0} vs {1} recipients'.format(BULK, BULK_SMALL), '{0:+.1f} %'.format(100 * (big_rss - small_rss) / small_rss)))
+        step('bulk mailing at generator.publish {0:g}/s'.format(RATE))
         observed = rate_limited(service, sink, database_url, int(RATE * 10))
         rows.append(('rate limit generator.publish {0:g}/s'.format(RATE), 'observed {0:.1f}/s ({1:+.1f} %)'.format(observed, 100 * (observed - RATE) / RATE)))
     width = max(len(label) for label, _ in rows)
     print('\nnotifier bench on {0} ({1} cores)'.format(socket.gethostname(), os.cpu_count()))
     for label, figure in rows:
         print('  {0:<{1}}  {2}'.format(label, width, figure))
+
+
+def step(label: str) -> None:
+    """Say what the bench is doing now (it runs for minutes)."""
+    print('bench: {0}…'.format(label), file=sys.stderr, flush=True)
 
 
 if __name__ == '__main__':
