@@ -17,15 +17,16 @@ depends_on = None
 
 
 def upgrade():
-    op.create_table('admin_accounts',
-    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
-    sa.Column('email', sa.String(length=320), nullable=False),
-    sa.Column('password_hash', sa.String(length=255), nullable=False),
-    sa.Column('role', sa.String(length=16), nullable=False),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('last_login_at', sa.DateTime(), nullable=True),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_admin_accounts')),
-    sa.UniqueConstraint('email', name=op.f('uq_admin_accounts_email'))
+    op.create_table(
+        'admin_accounts',
+        sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column('email', sa.String(length=320), nullable=False),
+        sa.Column('password_hash', sa.String(length=255), nullable=False),
+        sa.Column('role', sa.String(length=16), nullable=False),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('last_login_at', sa.DateTime(), nullable=True),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_admin_accounts')),
+        sa.UniqueConstraint('email', name=op.f('uq_admin_accounts_email')),
     )
 
 

@@ -49,13 +49,8 @@ def _rabbitmqctl(*arguments: str) -> None:
 def broker_url() -> Iterator[str]:
     """An AMQP URL to a vhost of this test run, deleted at the end."""
     require_service('RabbitMQ', RABBIT_HOST, 5672)
-    vhost = 'notifier-test-{0}'.format(uuid.uuid4().hex[:8])
-    _rabbitmqctl('add_vhost', vhost)
-    try:
-        _rabbitmqctl('set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*')
-        yield 'amqp://guest:guest@{0}:5672/{1}'.format(RABBIT_HOST, quote(vhost, safe=''))
-    finally:
-        _rabbitmqctl('delete_vhost', vhost)
+    with own_vhost() as url:
+        yield url
 
 
 def _libpq_url(sqlalchemy_url: str) -> str:
@@ -66,15 +61,8 @@ def _libpq_url(sqlalchemy_url: str) -> str:
 def postgres_url() -> Iterator[str]:
     """A PostgreSQL database of this test run, dropped at the end."""
     require_service('PostgreSQL', '127.0.0.1', 5432)
-    name = 'notifier_test_{0}'.format(uuid.uuid4().hex[:8])
-    admin = _libpq_url(PG_ADMIN_URL)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute('CREATE DATABASE {0}'.format(name))
-    try:
-        yield '{0}/{1}'.format(PG_ADMIN_URL.rsplit('/', 1)[0], name)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute('DROP DATABASE IF EXISTS {0} WITH (FORCE)'.format(name))
+    with own_database() as url:
+        yield url
 
 
 @contextmanager
