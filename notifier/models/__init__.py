@@ -2,6 +2,7 @@
 
 from notifier.models.admin_account import AdminAccount, AdminRole
 from notifier.models.base import Base
+from notifier.models.breaker_state import BreakerPhase, BreakerState
 from notifier.models.delivery import Delivery, DeliveryState
 from notifier.models.inbox import InboxItem
 from notifier.models.mailing import Mailing, MailingState, RateLimit
@@ -17,6 +18,8 @@ __all__ = [
     'AdminAccount',
     'AdminRole',
     'Base',
+    'BreakerPhase',
+    'BreakerState',
     'Delivery',
     'DeliveryState',
     'Notification',

@@ -26,6 +26,8 @@ class OutboxMessage(Base):
     message_id: Mapped[str] = mapped_column(String(64))
     routing_key: Mapped[str] = mapped_column(String(128))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: AMQP headers to publish with (the request id that lets one grep follow a notification).
+    headers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     publish_attempts: Mapped[int] = mapped_column(default=0)
