@@ -1,14 +1,23 @@
-"""Token buckets whose rates an operator changes at run time.
+"""Token buckets whose rates an operator changes at run time, and the slow start after a breaker opened.
 
 A rate is read from the ``rate_limits`` table (``notifier limits set NAME RATE``)
-at most every :data:`REFRESH_SECONDS`, so every process picks a change up
-within seconds, without a restart. A name with no row is not limited.
+at most every :data:`REFRESH_SECONDS` (the whole table in one query), so every
+process picks a change up within seconds, without a restart. A name with no
+row is not limited.
+
+A limit can be tied to a circuit breaker (:meth:`Limiter.slow_start`): while
+the breaker recovers, the limit runs at the breaker's fraction of its rate.
+A limit with no configured rate then ramps towards the rate this process
+measured while it was healthy (see ``docs/failover.md``).
 """
 
+import re
 import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,15 +27,38 @@ from notifier.models import RateLimit
 REFRESH_SECONDS = 2.0
 #: A bucket holds at most this many seconds' worth of tokens (the burst).
 BURST_SECONDS = 1.0
+#: How a slow start measures the healthy rate of a limit that has no configured rate:
+#: the best of the last few windows.
+MEASURE_WINDOW_SECONDS = 5.0
+MEASURE_WINDOWS = 6
+#: A slow start never paces below this many calls a second (unless the configured rate is lower):
+#: a process that measured nothing still moves, and no single wait gets long.
+MIN_SLOW_START_RATE = 1.0
 
 #: Names of the limits the pipeline applies.
 GENERATOR_PUBLISH = 'generator.publish'
+#: Requests to the user directory (the HTTP one), per process.
+USERS_DIRECTORY = 'users.directory'
 CHANNEL_SEND = 'channel.{0}.send'
+#: Sends to one recipient domain (email), e.g. ``channel.email.domain.gmail.com.send``.
+DOMAIN_SEND = 'channel.{0}.domain.{1}.send'
+#: What a limit name may look like (the API and the CLI check it).
+LIMIT_NAME = re.compile(r'^[a-z0-9_.-]{1,128}$')
 
 
 def channel_send(channel: str) -> str:
     """The limit name of a channel's send rate."""
     return CHANNEL_SEND.format(channel)
+
+
+def send_limits(channel: str, recipient: str) -> list[str]:
+    """The limits one send takes a token of: the channel's, and the recipient domain's for an address."""
+    names = [channel_send(channel)]
+    _, at_sign, domain = recipient.rpartition('@')
+    domain_limit = DOMAIN_SEND.format(channel, domain.strip().rstrip('.').lower())
+    if at_sign and domain.strip() and LIMIT_NAME.match(domain_limit):
+        names.append(domain_limit)
+    return names
 
 
 @dataclass
@@ -48,41 +80,98 @@ class TokenBucket:
         return -self.tokens / self.rate
 
 
-#: Reads the configured rate of a limit (tokens per second), ``None`` when unlimited.
-RateLookup = Callable[[str], float | None]
+#: Reads every configured rate (tokens per second) by limit name.
+RatesLookup = Callable[[], Mapping[str, float]]
+
+
+@dataclass
+class SlowStart:
+    """A limit tied to a breaker: scaled by ``factor()`` (below 1 while the breaker recovers)."""
+
+    factor: Callable[[], float]
+    window_start: float | None = None
+    window_count: int = 0
+    recent: deque[float] = field(default_factory=partial(deque, maxlen=MEASURE_WINDOWS))
+
+    def rate(self, configured: float | None, now: float) -> float | None:
+        """The rate in force: the configured one, or a fraction of it (or of the measured one) while recovering."""
+        factor = self.factor()
+        if factor >= 1:
+            self._measure(now)
+            return configured
+        full = configured if configured is not None else max([MIN_SLOW_START_RATE, *self.recent])
+        return min(full, max(MIN_SLOW_START_RATE, full * factor))
+
+    def _measure(self, now: float) -> None:
+        if self.window_start is None:
+            self.window_start = now
+        elif now - self.window_start >= MEASURE_WINDOW_SECONDS:
+            self.recent.append(self.window_count / (now - self.window_start))
+            self.window_start = now
+            self.window_count = 0
+        self.window_count += 1
 
 
 class Limiter:
-    """The buckets of one process, refreshed from the database every few seconds."""
+    """The buckets of one process, their rates refreshed from the database every few seconds."""
 
-    def __init__(self, lookup: RateLookup, sleep: Callable[[float], None] = time.sleep) -> None:
-        """``lookup`` reads a rate; ``sleep`` waits (tests pass a fake clock)."""
+    def __init__(
+        self,
+        lookup: RatesLookup,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """``lookup`` reads the rates; ``sleep`` waits and ``clock`` tells the time (tests pass fakes)."""
         self._lookup = lookup
         self._sleep = sleep
+        self._clock = clock
+        self._rates: Mapping[str, float] = {}
+        self._read_at: float | None = None
         self._buckets: dict[str, TokenBucket] = {}
-        self._read_at: dict[str, float] = {}
+        self._slow_starts: dict[str, SlowStart] = {}
         self._lock = threading.Lock()
 
     def acquire(self, name: str) -> float:
         """Wait for a token of ``name``; returns the seconds waited."""
         with self._lock:
-            bucket = self._bucket(name, time.monotonic())
-            delay = 0 if bucket is None else bucket.delay_for_one(time.monotonic())
+            now = self._clock()
+            rate = self._rate(name, now)
+            delay = 0 if rate is None else self._bucket(name, rate, now).delay_for_one(now)
         if delay > 0:
             self._sleep(delay)
         return delay
 
-    def _bucket(self, name: str, now: float) -> TokenBucket | None:
-        if now - self._read_at.get(name, -REFRESH_SECONDS) >= REFRESH_SECONDS:
-            self._read_at[name] = now
-            rate = self._lookup(name)
-            if rate is None or rate <= 0:
-                self._buckets.pop(name, None)
-            elif name not in self._buckets:
-                self._buckets[name] = TokenBucket(rate)
-            else:
-                self._buckets[name].rate = rate
-        return self._buckets.get(name)
+    def acquire_all(self, names: Iterable[str]) -> float:
+        """Wait for a token of each limit in turn; returns the seconds waited."""
+        return sum(self.acquire(name) for name in names)
+
+    def rate_of(self, name: str) -> float | None:
+        """The rate of ``name`` in force now (tokens per second), ``None`` when unlimited."""
+        with self._lock:
+            return self._rate(name, self._clock())
+
+    def slow_start(self, name: str, factor: Callable[[], float]) -> None:
+        """Scale the limit ``name`` by ``factor()`` from now on (a circuit breaker's slow start)."""
+        with self._lock:
+            self._slow_starts[name] = SlowStart(factor)
+
+    def _rate(self, name: str, now: float) -> float | None:
+        if self._read_at is None or now - self._read_at >= REFRESH_SECONDS:
+            self._rates = self._lookup()
+            self._read_at = now
+        configured = self._rates.get(name)
+        if configured is not None and configured <= 0:
+            configured = None
+        slow_start = self._slow_starts.get(name)
+        return configured if slow_start is None else slow_start.rate(configured, now)
+
+    def _bucket(self, name: str, rate: float, now: float) -> TokenBucket:
+        bucket = self._buckets.get(name)
+        if bucket is None:
+            bucket = TokenBucket(rate, stamp=now)
+            self._buckets[name] = bucket
+        bucket.rate = rate
+        return bucket
 
 
 def parse_rate(text: str) -> float:
@@ -98,11 +187,12 @@ def parse_rate(text: str) -> float:
     return count / seconds
 
 
-def rate_lookup(session_factory: Callable[[], Session]) -> RateLookup:
-    """A lookup for :class:`notifier.ratelimit.Limiter` that reads through its own short sessions."""
+def rate_lookup(session_factory: Callable[[], Session]) -> RatesLookup:
+    """A lookup for :class:`Limiter` that reads the whole table through its own short session."""
+    return partial(_read_rates, session_factory)
 
-    def lookup(name: str) -> float | None:  # noqa: WPS430 - a closure over the session factory
-        with session_factory() as session:
-            return session.scalar(select(RateLimit.per_second).where(RateLimit.name == name))
 
-    return lookup
+def _read_rates(session_factory: Callable[[], Session]) -> dict[str, float]:
+    with session_factory() as session:
+        query = select(RateLimit.name, RateLimit.per_second).where(RateLimit.per_second > 0)
+        return {limit_name: per_second for limit_name, per_second in session.execute(query)}

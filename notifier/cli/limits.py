@@ -4,13 +4,27 @@ import click
 from flask.cli import ScriptInfo, pass_script_info
 
 from notifier.extensions import db
-from notifier.ratelimit import parse_rate
+from notifier.ratelimit import LIMIT_NAME, parse_rate
 from notifier.services.limits import all_limits, set_limit
 
 
 @click.group('limits')
 def limits_group() -> None:
-    """Run-time rate limits (token buckets): generator.publish, channel.<name>.send."""
+    """Run-time rate limits (token buckets).
+
+    Names: generator.publish, channel.<name>.send, channel.email.domain.<domain>.send, users.directory.
+    """
+
+
+def _limit_name(name: str) -> str:
+    """A limit's name as the processes look it up (lower case: domains are)."""
+    lowered = name.strip().lower()
+    if not LIMIT_NAME.match(lowered):
+        raise click.BadParameter(
+            'a name like generator.publish, channel.email.send or channel.email.domain.example.com.send',
+            param_hint='NAME',
+        )
+    return lowered
 
 
 @limits_group.command('list')
@@ -31,6 +45,7 @@ def limits_list(script_info: ScriptInfo) -> None:
 @pass_script_info
 def limits_set(script_info: ScriptInfo, name: str, rate: str) -> None:
     """Set NAME to RATE (500/s, 30/m, 7200/h); running processes pick it up within seconds."""
+    name = _limit_name(name)
     try:
         per_second = parse_rate(rate)
     except ValueError as error:
@@ -45,6 +60,7 @@ def limits_set(script_info: ScriptInfo, name: str, rate: str) -> None:
 @pass_script_info
 def limits_unset(script_info: ScriptInfo, name: str) -> None:
     """Remove a limit (unlimited)."""
+    name = _limit_name(name)
     with script_info.load_app().app_context():
         set_limit(db.session(), name, None)
     click.echo('{0} is not limited'.format(name))

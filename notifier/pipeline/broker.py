@@ -172,14 +172,6 @@ class BrokerConnection:
         assert self._channel is not None  # noqa: S101 - set by open()
         return self._channel
 
-    @property
-    def connection(self) -> pika.BlockingConnection:
-        """The open connection."""
-        if not self.is_open:
-            self.open()
-        assert self._connection is not None  # noqa: S101 - set by open()
-        return self._connection
-
     def declare(self, queues: Iterable[topology.QueueSpec]) -> None:
         """Declare exchanges and queues idempotently; a clash is a clear startup error."""
         try:
@@ -221,11 +213,18 @@ class BrokerConnection:
         except AMQPError as error:
             raise lost(error) from None
 
-    def consume(self, queue: str, callback: MessageCallback, prefetch: int) -> None:
-        """Start consuming a queue with manual acks; the callback must ack or nack."""
+    def consume(self, queue: str, callback: MessageCallback, prefetch: int) -> str:
+        """Start consuming a queue with manual acks (the callback must ack); the consumer tag."""
         channel = self.channel
         channel.basic_qos(prefetch_count=prefetch)
-        channel.basic_consume(queue, partial(_dispatch, callback), auto_ack=False)
+        return str(channel.basic_consume(queue, partial(_dispatch, callback), auto_ack=False))
+
+    def cancel(self, consumer_tag: str) -> None:
+        """Stop one consumer (``basic_cancel``); its prefetched, unstarted messages go back to the queue."""
+        try:
+            self.channel.basic_cancel(consumer_tag)
+        except AMQPError as error:
+            raise lost(error) from None
 
     def consume_fanout(self, exchange: str, callback: MessageCallback) -> str:
         """Consume a fan-out exchange through a queue of this connection only (server-named, exclusive).
@@ -261,7 +260,7 @@ class BrokerConnection:
 
     def call_later(self, seconds: float, callback: Callable[[], None]) -> None:
         """Run ``callback`` on the connection's thread after ``seconds``."""
-        self.connection.call_later(seconds, callback)
+        self.channel.connection.call_later(seconds, callback)
 
     def run(self) -> None:
         """Dispatch messages and timers until :meth:`stop`, or :class:`BrokerConnectionLostError`."""
@@ -274,7 +273,7 @@ class BrokerConnection:
         """Service the connection (heartbeats, confirms, timers) for a while."""
         try:
             # pika takes float seconds; its stubs say int.
-            self.connection.process_data_events(time_limit=seconds)  # type: ignore[arg-type]
+            self.channel.connection.process_data_events(time_limit=seconds)  # type: ignore[arg-type]
         except AMQPError as error:
             raise lost(error) from None
 

@@ -4,6 +4,12 @@ Stages run on the connection's thread, one message at a time per process;
 scale by running more processes (``notifier run consume --only sender``).
 SIGTERM and SIGINT stop consuming after the message in hand is finished;
 unacked prefetched messages return to their queues.
+
+A queue whose circuit breaker opens (the user directory for the generator,
+a channel's provider for its queue) is cancelled after the message in hand
+and read again once a probe found the dependency back (``docs/failover.md``);
+while every queue of the process is so paused, the connection only serves
+its timers.
 """
 
 import logging
@@ -15,16 +21,20 @@ from flask import Flask
 
 from notifier.channels.loading import close_channels, open_channels
 from notifier.pipeline import topology
-from notifier.pipeline.broker import BrokerConnection
+from notifier.pipeline.broker import BrokerConnection, IncomingMessage
 from notifier.pipeline.context import StageContext
 from notifier.pipeline.dependencies import build_dependencies
 from notifier.pipeline.reconnect import keep_connected
 from notifier.pipeline.relay import Relay
 from notifier.pipeline.runner import StageRunner, StageWiring
 from notifier.pipeline.stages import STAGES
+from notifier.resilience import QueueSwitch, Route
 from notifier.settings import settings_of
 
 logger = logging.getLogger(__name__)
+
+#: While every queue is paused by a breaker, the connection is serviced in slices this long.
+IDLE_SECONDS = 1.0
 
 
 class ConsumerProcess:
@@ -45,6 +55,9 @@ class ConsumerProcess:
         #: How many times this process connected and subscribed (1 + reconnections).
         self.sessions = 0
         self._stopping = threading.Event()
+        self._switch: QueueSwitch[IncomingMessage] = QueueSwitch(
+            self._broker, self._settings.prefetch, app.app_context,
+        )
 
     def make_context(self, attempt: int, replayed: bool) -> StageContext:
         """The context of one stage call (inside an app context)."""
@@ -61,6 +74,7 @@ class ConsumerProcess:
     def stop(self) -> None:
         """Stop after the message in hand; safe from any thread and from a signal handler."""
         self._stopping.set()
+        self._switch.halt()
         self._broker.stop()
 
     def _consume_until_stopped(self, connected: Callable[[], None]) -> None:
@@ -69,7 +83,11 @@ class ConsumerProcess:
         self.sessions += 1
         self.consuming.set()
         connected()
-        self._broker.run()
+        while not self._stopping.is_set():
+            self._broker.run()  # returns once no queue is consumed: stopped, or every queue paused
+            if not self._switch.paused:
+                return
+            self._broker.process_events(IDLE_SECONDS)  # the probes run in the connection's timers
 
     def _start(self) -> None:
         channel_names = sorted(self._channels)
@@ -86,9 +104,13 @@ class ConsumerProcess:
             make_context=self.make_context,
             retry_delays=self._settings.retry_delay_seconds,
         )
+        routes: list[Route[IncomingMessage]] = []
         for stage_name in self._stage_names:
             spec = STAGES[stage_name]
             runner = StageRunner(wiring, stage_name, spec.function)
-            for routing_key in spec.routing_keys(channel_names):
-                self._broker.consume(topology.queue_name(routing_key), runner.on_message, self._settings.prefetch)
+            routes.extend(
+                Route(topology.queue_name(routing_key), runner.on_message, self._dependencies.guard_for(routing_key))
+                for routing_key in spec.routing_keys(channel_names)
+            )
+        self._switch.connect(routes)
         logger.info('consuming: %s (channels: %s)', ', '.join(self._stage_names), ', '.join(channel_names))

@@ -2,19 +2,24 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import partial
 
 from sqlalchemy.orm import Session
 
 from notifier.channels.base import Channel
 from notifier.extensions import db
-from notifier.pipeline import users_setup
+from notifier.pipeline import topology, users_setup
 from notifier.pipeline.context import StageContext
 from notifier.preferences.unsubscribe import UnsubscribeLinks
-from notifier.ratelimit import Limiter, rate_lookup
+from notifier.ratelimit import Limiter, channel_send, rate_lookup
+from notifier.resilience import BreakerPolicy, BreakerRecorder, CircuitBreaker, Guard, GuardedDirectory, guard_channel
 from notifier.settings import Settings
 from notifier.templating.store import TemplateStore
 from notifier.templating.stored import template_store
-from notifier.users import UserDirectory
+from notifier.users import HttpUserDirectory, UserDirectory
+
+#: The name of the user directory's breaker (a channel's is ``channel.<name>``).
+DIRECTORY_BREAKER = 'users.directory'
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,15 @@ class StageDependencies:
     limiter: Limiter
     users: UserDirectory | None
     unsubscribe: UnsubscribeLinks | None
+    #: The guard (circuit breaker) of each stage route whose queues depend on one (see :meth:`guard_for`).
+    guards: Mapping[str, Guard]
+
+    def guard_for(self, routing_key: str) -> Guard | None:
+        """The guard of a queue's routing key: its route's, or for a lane of it (``channel.email.bulk``) the route's."""
+        for route, guard in self.guards.items():
+            if routing_key == route or routing_key.startswith('{0}.'.format(route)):
+                return guard
+        return None
 
     def context(self, attempt: int, replayed: bool) -> StageContext:
         """The context of one stage call (inside an application context)."""
@@ -46,13 +60,51 @@ class StageDependencies:
         )
 
 
+def breaker_policy(settings: Settings) -> BreakerPolicy:
+    """The circuit breakers' policy from ``NOTIFIER_BREAKER_*``."""
+    return BreakerPolicy(
+        failures=settings.breaker_failures,
+        probe_seconds=settings.breaker_probe_seconds,
+        slow_start_fraction=settings.breaker_slow_start_fraction,
+        slow_start_seconds=settings.breaker_slow_start_seconds,
+    )
+
+
 def build_dependencies(settings: Settings, channels: Mapping[str, Channel]) -> StageDependencies:
-    """Templates, rate limits, the user directory and the unsubscribe links of a process."""
+    """Templates, rate limits, the user directory, the unsubscribe links and the breakers of a process.
+
+    Each channel's provider sits behind a breaker (its queue stops when it opens, its send rate starts slow
+    after), and so does the HTTP user directory (the generator's queue, the ``users.directory`` rate).
+    """
+    limiter = Limiter(rate_lookup(_short_session))
+    make_breaker = partial(_breaker, breaker_policy(settings), BreakerRecorder(_short_session))
+    guards: dict[str, Guard] = {}
+    guarded_channels: dict[str, Channel] = {}
+    for channel_name, channel in channels.items():
+        guarded = guard_channel(channel, make_breaker('channel.{0}'.format(channel_name)))
+        limiter.slow_start(channel_send(channel_name), guarded.breaker.rate_factor)
+        guards[topology.channel_route(channel_name)] = guarded
+        guarded_channels[channel_name] = guarded
+    users = users_setup.directory_from_settings(settings)
+    if isinstance(users, HttpUserDirectory):
+        users = GuardedDirectory(users, make_breaker(DIRECTORY_BREAKER), limiter)
+        guards[topology.GENERATOR] = users
     return StageDependencies(
         settings=settings,
-        channels=channels,
+        channels=guarded_channels,
         templates=template_store(settings),
-        limiter=Limiter(rate_lookup(lambda: Session(db.engine))),
-        users=users_setup.directory_from_settings(settings),
+        limiter=limiter,
+        users=users,
         unsubscribe=users_setup.links_from_settings(settings),
+        guards=guards,
     )
+
+
+def _breaker(policy: BreakerPolicy, recorder: BreakerRecorder, name: str) -> CircuitBreaker:
+    breaker = CircuitBreaker(name, policy)
+    breaker.listen(recorder.record)
+    return breaker
+
+
+def _short_session() -> Session:
+    return Session(db.engine)

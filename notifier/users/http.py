@@ -15,7 +15,14 @@ from urllib.parse import quote, urlencode
 import urllib3
 from marshmallow import ValidationError
 
-from notifier.users.directory import MAX_BATCH, DirectoryUnavailableError, UserPage, UserProfile, chunks
+from notifier.users.directory import (
+    EVERYONE,
+    MAX_BATCH,
+    DirectoryUnavailableError,
+    UserPage,
+    UserProfile,
+    chunks,
+)
 from notifier.users.records import load_record, profile_from_record
 
 DEFAULT_TIMEOUT_SECONDS = 5.0
@@ -78,6 +85,15 @@ class HttpUserDirectory:
         if next_cursor is not None and not isinstance(next_cursor, str):
             raise DirectoryUnavailableError('user directory sent a next_cursor that is not a string')
         return UserPage(users=tuple(_profiles(answer)), next_cursor=next_cursor)
+
+    def ping(self) -> None:
+        """A cheap read (one user of the segment ``all``) on the primary and the replica; raises when one fails.
+
+        A circuit breaker probes with it (``docs/failover.md``).
+        """
+        query = urlencode({'segment': EVERYONE, 'limit': '1'})
+        for base_url in dict.fromkeys((self._url, self._bulk_url)):
+            self._call('GET', '{0}?{1}'.format(base_url, query))
 
     def close(self) -> None:
         """Close the pooled connections."""

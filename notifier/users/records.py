@@ -5,10 +5,10 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
 
+from notifier.schemas.addresses import EmailAddress
 from notifier.users.directory import UserProfile
 
 MAX_ID_LENGTH = 64
-MAX_EMAIL_LENGTH = 320
 MAX_NAME_LENGTH = 200
 MAX_LOCALE_LENGTH = 16
 MAX_TIME_ZONE_LENGTH = 64
@@ -36,7 +36,7 @@ class UserRecordSchema(Schema):
         unknown = EXCLUDE
 
     id = fields.String(required=True, validate=validate.Length(min=1, max=MAX_ID_LENGTH))
-    email = fields.Email(load_default=None, allow_none=True, validate=validate.Length(max=MAX_EMAIL_LENGTH))
+    email = EmailAddress(load_default=None, allow_none=True)  # the API's one rule for addresses
     name = _optional_text(MAX_NAME_LENGTH)
     locale = _optional_text(MAX_LOCALE_LENGTH)
     time_zone = _optional_text(MAX_TIME_ZONE_LENGTH)
