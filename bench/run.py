@@ -4,10 +4,12 @@
 - end to end: individual notifications posted through the API, mails/s received, ratio to the ceiling;
 - bulk: a mailing to the local directory on PostgreSQL, mails/s, and the generator's peak RSS
   at two audience sizes (flat memory means the two are close);
+- latency: while the big mailing is sent, instant notifications posted one at a time;
+  p50/p99 from the POST to the mail's arrival at the sink (they take the priority lane);
 - rate limit: with generator.publish at R/s, the observed expansion rate.
 
 Environment: BENCH_INDIVIDUAL (default 2000), BENCH_BULK_SMALL (1000), BENCH_BULK (10000),
-BENCH_RATE (200). Uses the machine's PostgreSQL and RabbitMQ (a database and vhost of its own).
+BENCH_RATE (200), BENCH_INSTANT (100, posted 4 a second during the big mailing). Uses the machine's PostgreSQL and RabbitMQ (a database and vhost of its own).
 """
 
 import concurrent.futures
@@ -37,6 +39,8 @@ INDIVIDUAL = int(os.environ.get('BENCH_INDIVIDUAL', '2000'))
 BULK_SMALL = int(os.environ.get('BENCH_BULK_SMALL', '1000'))
 BULK = int(os.environ.get('BENCH_BULK', '10000'))
 RATE = float(os.environ.get('BENCH_RATE', '200'))
+INSTANT = int(os.environ.get('BENCH_INSTANT', '100'))
+INSTANT_SPACING = 0.25
 RAW_MAILS = 3000
 
 
@@ -69,6 +73,52 @@ def raw_ceiling(port: int, sink: CountingSink) -> float:
             client.sendmail('bench@cinema.example', ['raw@example.com'], raw)
     wait_until(lambda: sink.count() >= RAW_MAILS, 60, 'raw mails')
     return RAW_MAILS / (time.monotonic() - started)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children (gunicorn's workers), in seconds."""
+    try:
+        stat = Path('/proc/{0}/stat'.format(pid)).read_text().rsplit(')', 1)[1].split()
+        children = Path('/proc/{0}/task/{0}/children'.format(pid)).read_text().split()
+    except OSError:
+        return 0.0
+    own = (int(stat[11]) + int(stat[12])) / os.sysconf('SC_CLK_TCK')
+    return own + sum(cpu_seconds(int(child)) for child in children)
+
+
+def service_pids() -> dict[str, list[int]]:
+    """The machine's PostgreSQL and RabbitMQ processes, and this one (the SMTP sink runs here)."""
+    found: dict[str, list[int]] = {'postgres': [], 'rabbitmq': [], 'bench + SMTP sink': [os.getpid()]}
+    for entry in Path('/proc').iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / 'comm').read_text().strip()
+        except OSError:
+            continue
+        if command == 'postgres':
+            found['postgres'].append(int(entry.name))
+        elif command == 'beam.smp':
+            found['rabbitmq'].append(int(entry.name))
+    return found
+
+
+class CpuMeter:
+    """CPU seconds per component over a stretch of the bench."""
+
+    def __init__(self, service: 'Service') -> None:
+        self.pids = {name: [process.pid] for name, process in service.processes.items()}
+        self.pids.update(service_pids())
+        self.started = self.read()
+
+    def read(self) -> dict[str, float]:
+        return {name: sum(cpu_seconds(pid) for pid in pids) for name, pids in self.pids.items()}
+
+    def per_mail_ms(self, mails: int) -> str:
+        ended = self.read()
+        spent = {name: ended[name] - self.started.get(name, 0.0) for name in ended}
+        parts = ['{0} {1:.1f}'.format(name, 1000 * seconds / mails) for name, seconds in spent.items() if seconds > 0]
+        return '{0:.1f} ms in all: {1}'.format(1000 * sum(spent.values()) / mails, ', '.join(parts))
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -176,7 +226,40 @@ def add_users(database_url: str, count: int, prefix: str) -> None:
         )
 
 
-def bulk(service: Service, sink: CountingSink, database_url: str, count: int, prefix: str) -> tuple[float, float, float]:
+class LatencyProbe:
+    """Posts instant notifications one at a time while a mailing runs; their latencies to the sink."""
+
+    def __init__(self, service: Service, sink: CountingSink) -> None:
+        self.service = service
+        self.sink = sink
+        self.posted: dict[str, float] = {}
+        self.done = False
+
+    def run(self) -> None:
+        for number in range(INSTANT):
+            if self.done:
+                return
+            email = 'lat{0:05d}@example.com'.format(number)
+            self.posted[email] = time.monotonic()
+            self.service.post('/api/v1/events', {
+                'meta': {'urgency': 'immediate', 'email': email},
+                'type': 'info', 'fields': {'title': 'Срочно', 'text': 'Ваш код'},
+            })
+            time.sleep(INSTANT_SPACING)
+
+    def latencies(self) -> list[float]:
+        wait_until(lambda: self.sink.count_to('lat') >= len(self.posted), 120, 'the instant mails')
+        arrived = {recipient: at for recipient, at, _ in self.sink.snapshot() if recipient.startswith('lat')}
+        return sorted(arrived[email] - posted for email, posted in self.posted.items())
+
+
+def percentile(ordered: list[float], share: float) -> float:
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+
+
+def bulk(
+    service: Service, sink: CountingSink, database_url: str, count: int, prefix: str, probe: LatencyProbe | None = None,
+) -> tuple[float, float, float]:
     add_users(database_url, count, prefix)
     sink.reset()
     started = time.monotonic()
@@ -184,7 +267,14 @@ def bulk(service: Service, sink: CountingSink, database_url: str, count: int, pr
         'meta': {'scale': 'bulk', 'audience': {'segment': prefix}},
         'type': 'info', 'fields': {'title': 'Премьера', 'text': 'Для вас'},
     })
-    wait_until(lambda: sink.count() >= count, 3600, 'the bulk mails ({0})'.format(count))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        if probe is not None:
+            pool.submit(probe.run)
+        try:
+            wait_until(lambda: sink.count_to(prefix) >= count, 3600, 'the bulk mails ({0})'.format(count))
+        finally:
+            if probe is not None:
+                probe.done = True
     elapsed = time.monotonic() - started
     progress = service.post('/api/v1/mailings/{0}'.format(accepted['id']), {}, method='GET')
     assert progress['sent'] == count, progress
@@ -223,15 +313,26 @@ def main() -> None:
         rows.append(('raw ceiling (one SMTP connection)', '{0:.0f} mails/s'.format(ceiling)))
         service = stack.enter_context(running_service(database_url, broker_url, smtp_port, tmp))
         step('{0} individual notifications through the API'.format(INDIVIDUAL))
+        meter = CpuMeter(service)
         e2e = end_to_end(service, sink)
+        cpu_per_mail = meter.per_mail_ms(INDIVIDUAL)
         rows.append(('end to end, {0} individual via API'.format(INDIVIDUAL), '{0:.0f} mails/s ({1:.2f} × ceiling)'.format(e2e, e2e / ceiling)))
+        rows.append(('CPU per mail, end to end ({0} cores)'.format(os.cpu_count()), cpu_per_mail))
         step('bulk mailing to {0} users'.format(BULK_SMALL))
         small_rate, small_rss, _ = bulk(service, sink, database_url, BULK_SMALL, 'small')
-        step('bulk mailing to {0} users'.format(BULK))
-        big_rate, big_rss, big_time = bulk(service, sink, database_url, BULK, 'big')
+        step('bulk mailing to {0} users, with {1} instant notifications during it'.format(BULK, INSTANT))
+        probe = LatencyProbe(service, sink)
+        big_rate, big_rss, big_time = bulk(service, sink, database_url, BULK, 'big', probe)
+        latencies = probe.latencies()
         rows.append(('bulk {0} recipients'.format(BULK_SMALL), '{0:.0f} mails/s, generator peak RSS {1:.0f} MB'.format(small_rate, small_rss)))
         rows.append(('bulk {0} recipients'.format(BULK), '{0:.0f} mails/s ({1:.2f} × ceiling) in {2:.0f}s, generator peak RSS {3:.0f} MB'.format(big_rate, big_rate / ceiling, big_time, big_rss)))
         rows.append(('memory, {0} vs {1} recipients'.format(BULK, BULK_SMALL), '{0:+.1f} %'.format(100 * (big_rss - small_rss) / small_rss)))
+        rows.append(('peak RSS per process', ', '.join(
+            '{0} {1:.0f} MB'.format(name, peak_rss_mb(process.pid)) for name, process in service.processes.items()
+        )))
+        rows.append(('instant during bulk ({0} posted)'.format(len(latencies)), 'p50 {0:.0f} ms, p99 {1:.0f} ms'.format(
+            1000 * percentile(latencies, 0.5), 1000 * percentile(latencies, 0.99),
+        )))
         step('bulk mailing at generator.publish {0:g}/s'.format(RATE))
         observed = rate_limited(service, sink, database_url, int(RATE * 10))
         rows.append(('rate limit generator.publish {0:g}/s'.format(RATE), 'observed {0:.1f}/s ({1:+.1f} %)'.format(observed, 100 * (observed - RATE) / RATE)))

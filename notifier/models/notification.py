@@ -20,6 +20,10 @@ class NotificationStatus:
     cancelled: Final = 'cancelled'
 
 
+#: The ``scale`` of a mailing: its audience is expanded a page at a time, on the bulk lane.
+BULK_SCALE: Final = 'bulk'
+
+
 class Notification(Base):
     """One accepted event; its deliveries record what was sent."""
 
@@ -51,3 +55,8 @@ class Notification(Base):
         back_populates='notification',
         order_by='Delivery.created_at',
     )
+
+    @property
+    def is_bulk(self) -> bool:
+        """A mailing: its messages take the bulk lane, so instant ones never wait behind it."""
+        return self.scale == BULK_SCALE

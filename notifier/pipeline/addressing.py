@@ -41,7 +41,7 @@ def worker_message(
     """
     email = address or addressee.email or ''
     return Forward(
-        routing_key=topology.WORKER,
+        routing_key=topology.lane_route(topology.WORKER, notification.is_bulk),
         body={
             'notification_id': notification.id,
             'channel': channel,

@@ -1,4 +1,4 @@
-"""Expanding a bulk notification's audience, a page at a time, from its checkpoint.
+"""Expanding a bulk notification's audience, one page per generator message, from its checkpoint.
 
 The generator returns the worker messages as a lazy iterator: the runner
 publishes each (confirmed) before it asks for the next, so the code after a
@@ -6,11 +6,21 @@ page's last message runs only once the whole page is published, and that is
 where the checkpoint is committed. Memory holds one page whatever the
 audience size; a generator killed mid-way resumes from the last checkpoint,
 and the page it may publish twice is absorbed by the deliveries' UNIQUE.
-Between pages the mailing's state is read again: a pause or cancel stops the
-expansion there.
+
+After the checkpoint the iterator yields one more message: the mailing's
+next generator message, on the bulk lane. So a mailing of a million
+recipients is two thousand short generator messages, not one that holds the
+generator for minutes: instant notifications are served between pages, and
+a pause or cancel (read before each page) stops it at the next one. The
+checkpoint is a compare-and-set on the cursor: when a crash leaves two
+messages of one mailing, both may expand the same page, but only one moves
+the checkpoint and carries on.
 """
 
 from collections.abc import Iterator
+from dataclasses import replace
+
+from sqlalchemy import update
 
 from notifier.models import Mailing, MailingState, Notification, NotificationStatus
 from notifier.notification_types import category_of
@@ -18,11 +28,15 @@ from notifier.pipeline.addressing import Addressee
 from notifier.pipeline.audience import AudiencePage, audience_page
 from notifier.pipeline.channel_addresses import addressed_forwards, has_any_address, missing_address_reason
 from notifier.pipeline.context import StageContext
-from notifier.pipeline.outcomes import Done, Forward, Outcome, Park
+from notifier.pipeline.outcomes import Done, Forward, Outcome, Park, Retry
+from notifier.pipeline.router import generator_message
 from notifier.pipeline.skips import record_skip
 from notifier.preferences.rules import decide
 from notifier.ratelimit import GENERATOR_PUBLISH
+from notifier.users import DirectoryUnavailableError
 
+#: The worker message's field naming the moment whose template versions a mailing renders.
+TEMPLATES_AS_OF = 'templates_as_of'
 QUIET_HOURS = 'in quiet hours (mailings do not wait per recipient)'
 
 
@@ -55,33 +69,41 @@ def _allowed(context: StageContext, notification: Notification, addressee: Addre
     return False
 
 
-def _checkpoint(context: StageContext, mailing: Mailing, page: AudiencePage) -> None:
-    mailing.cursor = page.next_cursor
-    mailing.expanded += page.size
+def _checkpoint(context: StageContext, mailing: Mailing, page: AudiencePage) -> bool:
+    """Move the checkpoint past the page, unless another message of this mailing already did."""
+    changes: dict[str, object] = {'cursor': page.next_cursor, 'expanded': Mailing.expanded + page.size}
     if page.next_cursor is None:
-        mailing.state = MailingState.expanded
-        mailing.expanded_at = context.clock()
+        changes.update(state=MailingState.expanded, expanded_at=context.clock())
+    at_page = Mailing.cursor.is_not_distinct_from(mailing.cursor)
+    moved = context.session.execute(
+        update(Mailing)
+        .where(Mailing.notification_id == mailing.notification_id, at_page, Mailing.state != MailingState.cancelled)
+        .values(changes)
+        .execution_options(synchronize_session=False),
+    )
     context.session.commit()
+    return bool(moved.rowcount)  # type: ignore[attr-defined]
 
 
-def _page_messages(context: StageContext, notification: Notification, page: AudiencePage) -> Iterator[Forward]:
+def _page_messages(
+    context: StageContext, notification: Notification, mailing: Mailing, page: AudiencePage,
+) -> Iterator[Forward]:
+    """The worker messages of a page, pinned to the template versions the mailing started with."""
+    pinned = {TEMPLATES_AS_OF: mailing.started_at.isoformat()}
     for recipient, reason in page.skipped:
         _skip_channels(context, notification, recipient, reason)
     for addressee in page.addressees:
-        yield from _forwards(context, notification, addressee)
+        for forward in _forwards(context, notification, addressee):
+            yield replace(forward, body={**forward.body, **pinned})
 
 
-def _pages(context: StageContext, notification: Notification) -> Iterator[Forward]:
-    while True:
-        mailing = context.session.get_one(Mailing, notification.id)
-        context.session.refresh(mailing)
-        if mailing.state != MailingState.expanding:
-            return  # paused or cancelled between pages
-        page = audience_page(context, notification, mailing)
-        yield from _page_messages(context, notification, page)
-        _checkpoint(context, mailing, page)  # reached once the runner published the whole page
-        if page.next_cursor is None:
-            return
+def _page_forwards(
+    context: StageContext, notification: Notification, mailing: Mailing, page: AudiencePage,
+) -> Iterator[Forward]:
+    yield from _page_messages(context, notification, mailing, page)
+    # Reached once the runner published the whole page; then the mailing's next message.
+    if _checkpoint(context, mailing, page) and page.next_cursor is not None:
+        yield generator_message(notification, page.next_cursor)
 
 
 def expand_mailing(context: StageContext, notification: Notification) -> Outcome:
@@ -90,8 +112,12 @@ def expand_mailing(context: StageContext, notification: Notification) -> Outcome
     if mailing is None:
         return Park('bulk notification {0} has no mailing (audience)'.format(notification.id))
     if mailing.state != MailingState.expanding:
-        return Done()
+        return Done()  # paused, cancelled or done: a later resume sends a new message
+    try:
+        page = audience_page(context, notification, mailing)  # one page in memory, read before publishing
+    except DirectoryUnavailableError as error:
+        return Retry(str(error))  # (its circuit breaker may stop the generator meanwhile)
     if notification.status != NotificationStatus.processing:
         notification.status = NotificationStatus.processing
         context.session.commit()
-    return Done(forward=_pages(context, notification))
+    return Done(forward=_page_forwards(context, notification, mailing, page))

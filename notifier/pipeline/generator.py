@@ -81,7 +81,7 @@ def generate(body: Mapping[str, Any], context: StageContext) -> Outcome:
     notification = context.session.get(Notification, message['notification_id'])
     if notification is None:
         return Park('notification {0} does not exist'.format(message['notification_id']))
-    if notification.scale == 'bulk' and notification.status != NotificationStatus.cancelled:
+    if notification.is_bulk and notification.status != NotificationStatus.cancelled:
         return expand_mailing(context, notification)
     return _individual(context, notification)
 

@@ -36,6 +36,8 @@ class WorkerMessageSchema(_StageSchema):
     user_id = fields.String(load_default=None, allow_none=True)
     #: The notification type's category (a message from before categories has none: derived from the type).
     category = fields.String(load_default=None, allow_none=True)
+    #: A mailing's: render the template versions that were newest when it started (none: the newest).
+    templates_as_of = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
 class ContentSchema(_StageSchema):

@@ -15,14 +15,20 @@ from notifier.pipeline.messages import NotificationMessageSchema, load_message
 from notifier.pipeline.outcomes import Done, Forward, Outcome, Park
 
 _ROUTABLE = frozenset((NotificationStatus.accepted, NotificationStatus.queued))
+#: AMQP's ``message_id`` is a short string.
+MAX_MESSAGE_ID = 255
 
 
-def generator_message(notification: Notification) -> Forward:
-    """The generator's message for a notification (also used by the scheduler)."""
+def generator_message(notification: Notification, page: str | None = None) -> Forward:
+    """The generator's message for a notification (also used by the scheduler and a mailing's next page).
+
+    ``page`` (the checkpoint it continues from) only makes the message id tell the pages apart.
+    """
+    message_id = 'generate:{0}'.format(notification.id)
     return Forward(
-        routing_key=topology.GENERATOR,
+        routing_key=topology.lane_route(topology.GENERATOR, notification.is_bulk),
         body={'notification_id': notification.id},
-        message_id='generate:{0}'.format(notification.id),
+        message_id=message_id if page is None else '{0}:after:{1}'.format(message_id, page)[:MAX_MESSAGE_ID],
     )
 
 

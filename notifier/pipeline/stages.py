@@ -20,15 +20,18 @@ class StageSpec:
     function: Stage
     routing_key: str | None
 
+    laned: bool = True
+
     def routing_keys(self, channels: Iterable[str]) -> list[str]:
-        """The routing keys (and so queues) this stage consumes."""
-        if self.routing_key is not None:
-            return [self.routing_key]
-        return [topology.channel_route(channel) for channel in channels]
+        """The routing keys (and so queues) this stage consumes: both lanes, the instant one first."""
+        routes = [self.routing_key] if self.routing_key else [topology.channel_route(name) for name in channels]
+        if not self.laned:
+            return routes
+        return [lane for route in routes for lane in topology.both_lanes(route)]
 
 
 STAGES: Mapping[str, StageSpec] = MappingProxyType({
-    'router': StageSpec('router', route, topology.NOTIFICATIONS),
+    'router': StageSpec('router', route, topology.NOTIFICATIONS, laned=False),
     'generator': StageSpec('generator', generate, topology.GENERATOR),
     'worker': StageSpec('worker', work, topology.WORKER),
     'sender': StageSpec('sender', send, None),

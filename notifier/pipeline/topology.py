@@ -5,6 +5,11 @@ that crashes its consumer again and again is dead-lettered to the parking
 lot instead of looping. Retries wait in one delay queue per tier (TTL on the
 queue, never per message, so a long delay never blocks a short one) and are
 dead-lettered back to the main exchange with their original routing key.
+
+The generator, worker and channel queues come in two lanes: the instant
+lane (``worker``) and the bulk lane (``worker.bulk``). A consumer of a stage
+reads both, so an instant notification never waits behind a mailing's
+backlog: at most behind the few bulk messages already prefetched.
 """
 
 from collections.abc import Mapping, Sequence
@@ -23,6 +28,8 @@ GENERATOR = 'generator'
 WORKER = 'worker'
 PARKING_LOT = 'parking-lot'
 CHANNEL_PREFIX = 'channel.'
+#: The bulk lane of a stage's queue: ``worker.bulk``, ``channel.email.bulk``.
+BULK_LANE_SUFFIX = '.bulk'
 
 QUEUE_PREFIX = 'notifier.'
 
@@ -30,6 +37,16 @@ QUEUE_PREFIX = 'notifier.'
 def channel_route(channel: str) -> str:
     """The routing key of a channel's send queue."""
     return '{0}{1}'.format(CHANNEL_PREFIX, channel)
+
+
+def lane_route(routing_key: str, bulk: bool) -> str:
+    """The routing key of a stage's lane: bulk mailings go to the bulk lane, everything else to the instant one."""
+    return '{0}{1}'.format(routing_key, BULK_LANE_SUFFIX) if bulk else routing_key
+
+
+def both_lanes(routing_key: str) -> list[str]:
+    """The instant and the bulk lane of a stage (a consumer reads the instant one first)."""
+    return [routing_key, lane_route(routing_key, bulk=True)]
 
 
 def queue_name(routing_key: str) -> str:
@@ -66,7 +83,8 @@ def work_queues(channels: Sequence[str], delivery_limit: int) -> list[QueueSpec]
         'x-dead-letter-strategy': 'at-least-once',
         'x-overflow': 'reject-publish',
     }
-    routes = [NOTIFICATIONS, GENERATOR, WORKER, *(channel_route(name) for name in channels)]
+    laned = [GENERATOR, WORKER, *(channel_route(name) for name in channels)]
+    routes = [NOTIFICATIONS, *(lane for route in laned for lane in both_lanes(route))]
     specs = [
         QueueSpec(queue_name(route), EXCHANGE, route, _quorum(dead_letter_to_parking))
         for route in routes

@@ -65,9 +65,12 @@ def channel_message(
     category: str,
     headers: Mapping[str, str],
 ) -> Forward:
-    """The sender's message: a rendered message for one delivery (the brief's email queue shape)."""
+    """The sender's message: a rendered message for one delivery (the brief's email queue shape).
+
+    A mailing's delivery takes the channel's bulk lane (its notification is in the session already).
+    """
     return Forward(
-        routing_key=topology.channel_route(delivery.channel),
+        routing_key=topology.lane_route(topology.channel_route(delivery.channel), delivery.notification.is_bulk),
         body={
             'delivery_id': delivery.id,
             'notification_id': delivery.notification_id,
@@ -103,7 +106,9 @@ def _render(
     template_fields.update(delivery_fields(delivery.id, delivery.notification_id))  # short links bind to these
     if unsubscribe_url is not None:
         template_fields['unsubscribe_url'] = unsubscribe_url
-    return context.templates.render(delivery.channel, message['template'], message['locale'], template_fields)
+    return context.templates.render(
+        delivery.channel, message['template'], message['locale'], template_fields, message['templates_as_of'],
+    )
 
 
 def work(body: Mapping[str, Any], context: StageContext) -> Outcome:

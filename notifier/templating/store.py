@@ -5,6 +5,7 @@ A template defines the blocks ``subject``, ``html`` and optionally ``text``
 with a reason a manager can act on; the pipeline treats them as permanent.
 """
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,9 +38,32 @@ class RenderedContent:
     blocks: Mapping[str, str] = field(default_factory=dict)
 
 
-def template_path(channel: str, name: str, locale: str) -> str:
-    """The store name of a template: ``<channel>/<name>.<locale>.html``."""
-    return '{0}/{1}.{2}.html'.format(channel, name, locale)
+#: Separates a store name from the moment whose version it means: ``email/info.ru.html@2026-11-27T10:00:00``.
+AS_OF = '@'
+
+
+def template_path(channel: str, name: str, locale: str, as_of: dt.datetime | None = None) -> str:
+    """The store name of a template: ``<channel>/<name>.<locale>.html``, pinned to a moment when given.
+
+    A mailing renders every recipient's message with the versions that were newest
+    when it started, whatever a manager saves meanwhile.
+    """
+    path = '{0}/{1}.{2}.html'.format(channel, name, locale)
+    return path if as_of is None else '{0}{1}{2}'.format(path, AS_OF, as_of.isoformat())
+
+
+def unpinned(path: str) -> str:
+    """The store name without the moment it is pinned to."""
+    return path.partition(AS_OF)[0]
+
+
+class _FileLoader(jinja2.FileSystemLoader):
+    """Files have one version: a pinned name means the file itself."""
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str,
+    ) -> tuple[str, str, Callable[[], bool]]:
+        return super().get_source(environment, unpinned(template))
 
 
 class _StoredLoader(jinja2.BaseLoader):
@@ -68,7 +92,7 @@ class TemplateStore:
         filters: Mapping[str, Callable[..., Any]] | None = None,
     ) -> None:
         """Files come from ``templates_dir``; ``stored_lookup`` finds database overrides; ``filters`` are added."""
-        loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(str(templates_dir))]
+        loaders: list[jinja2.BaseLoader] = [_FileLoader(str(templates_dir))]
         if stored_lookup is not None:
             loaders.insert(0, _StoredLoader(stored_lookup))
         self._default_locale = default_locale
@@ -81,10 +105,18 @@ class TemplateStore:
         self._environment.filters.update(filters or {})
 
     def render(
-        self, channel: str, name: str, locale: str, fields: Mapping[str, Any],
+        self,
+        channel: str,
+        name: str,
+        locale: str,
+        fields: Mapping[str, Any],
+        as_of: dt.datetime | None = None,
     ) -> RenderedContent:
-        """Render subject, HTML and text, or raise :class:`TemplateError` with the reason."""
-        template = self._load(channel, name, locale)
+        """Render subject, HTML and text, or raise :class:`TemplateError` with the reason.
+
+        ``as_of`` renders the stored versions that were newest then (a running mailing's).
+        """
+        template = self._load(channel, name, (locale, self._default_locale), as_of)
         try:
             context = template.new_context(dict(fields))
             blocks = {
@@ -111,15 +143,16 @@ class TemplateStore:
             },
         )
 
-    def _load(self, channel: str, name: str, locale: str) -> jinja2.Template:
-        candidates = [template_path(channel, name, locale)]
-        if locale != self._default_locale:
-            candidates.append(template_path(channel, name, self._default_locale))
+    def _load(
+        self, channel: str, name: str, locales: tuple[str, str], as_of: dt.datetime | None,
+    ) -> jinja2.Template:
+        """The template in the recipient's locale, else in the default locale."""
+        candidates = [template_path(channel, name, locale, as_of) for locale in dict.fromkeys(locales)]
         try:
             return self._environment.select_template(candidates)
         except jinja2.TemplatesNotFound:
             raise TemplateError('no template {0!r} for channel {1} (looked for {2})'.format(
-                name, channel, ', '.join(candidates),
+                name, channel, ', '.join(unpinned(candidate) for candidate in candidates),
             )) from None
         except jinja2.TemplateSyntaxError as error:
             raise TemplateError('template {0!r} has a syntax error at line {1}: {2}'.format(

@@ -13,6 +13,7 @@ from notifier.pipeline.generator import generate
 from notifier.pipeline.outcomes import Done
 from notifier.preferences.subjects import user_subject
 from notifier.preferences.unsubscribe import unsubscribe
+from notifier.services.templates import save_version
 from tests.integration import queries
 from tests.plugins.app import AUTH, running_consumers, wait_for
 from tests.plugins.smtp import RecordingHandler
@@ -72,30 +73,79 @@ def test_every_user_gets_one_personal_mail_and_opt_outs_are_skipped(
     assert smtp_server.to('u0003@example.com')[0]['Subject'] == 'Премьера'
 
 
+def _generate(app: Flask, notification_id: str, stop_after: int | None = None) -> list[str]:
+    """Run one generator message in this process, publishing what it forwards; the routing keys published.
+
+    ``stop_after`` forwards, the generator "dies": the rest of its lazy iterator never runs.
+    """
+    process = ConsumerProcess(app, ('generator',))
+    routes = []
+    with app.app_context():
+        outcome = generate({'notification_id': notification_id}, process.make_context(1, replayed=False))
+        assert isinstance(outcome, Done)
+        for published in outcome.forward:
+            queries.publish(app, published.routing_key, dict(published.body))
+            routes.append(published.routing_key)
+            if len(routes) == stop_after:
+                break
+    return routes
+
+
+def _queued_mailing(app: Flask) -> str:
+    _users(app, AUDIENCE)
+    with running_consumers(app, stages=('router',)):
+        accepted = queries.post_event(app.test_client(), _mailing()).json
+        wait_for(lambda: getattr(queries.notification(app, accepted['id']), 'status', '') == 'queued')
+    return str(accepted['id'])
+
+
 def test_an_expansion_killed_mid_way_resumes_from_its_checkpoint_without_duplicates(
     bulk_app: Flask, smtp_server: RecordingHandler,
 ) -> None:
-    _users(bulk_app, AUDIENCE)
-    with running_consumers(bulk_app, stages=('router',)):
-        accepted = queries.post_event(bulk_app.test_client(), _mailing()).json
-        wait_for(lambda: getattr(queries.notification(bulk_app, accepted['id']), 'status', '') == 'queued')
-    # The generator takes the message and dies in the middle of its second page.
-    process = ConsumerProcess(bulk_app, ('generator',))
-    with bulk_app.app_context():
-        outcome = generate({'notification_id': accepted['id']}, process.make_context(1, replayed=False))
-        assert isinstance(outcome, Done)
-        forwarded = iter(outcome.forward)
-        for _ in range(PAGE + PAGE // 2):
-            published = next(forwarded)
-            queries.publish(bulk_app, published.routing_key, dict(published.body))
-    assert _progress(bulk_app, accepted['id'])['expanded'] == PAGE  # the first page's checkpoint
-    # RabbitMQ redelivers the generator's message to a new generator process.
-    queries.publish(bulk_app, topology.GENERATOR, {'notification_id': accepted['id']})
+    notification_id = _queued_mailing(bulk_app)
+    # One generator message expands one page, then hands the mailing on to its next message.
+    first = _generate(bulk_app, notification_id)
+    bulk_generator = topology.lane_route(topology.GENERATOR, bulk=True)
+    assert (len(first), set(first[:-1]), first[-1]) == (
+        PAGE + 1, {topology.lane_route(topology.WORKER, bulk=True)}, bulk_generator,
+    )
+    # The next message's generator dies in the middle of the second page.
+    assert len(_generate(bulk_app, notification_id, stop_after=PAGE // 2)) == PAGE // 2
+    assert _progress(bulk_app, notification_id)['expanded'] == PAGE  # the first page's checkpoint
+    # RabbitMQ redelivers that message to a new generator process.
+    queries.publish(bulk_app, bulk_generator, {'notification_id': notification_id})
     with running_consumers(bulk_app):
-        wait_for(lambda: _progress(bulk_app, accepted['id'])['sent'] == AUDIENCE, timeout=60, what='every mail')
+        wait_for(lambda: _progress(bulk_app, notification_id)['sent'] == AUDIENCE, timeout=60, what='every mail')
 
     received = [mail['To'] for mail in smtp_server.messages]
     assert len(received) == len(set(received)) == AUDIENCE
+    assert _progress(bulk_app, notification_id)['state'] == 'expanded'
+
+
+def test_two_copies_of_a_mailing_message_do_not_start_two_expansions(
+    bulk_app: Flask, smtp_server: RecordingHandler,
+) -> None:
+    notification_id = _queued_mailing(bulk_app)
+    bulk_worker = topology.lane_route(topology.WORKER, bulk=True)
+    # A crash before the ack left two copies of the mailing's message; two generators take them at once.
+    process = ConsumerProcess(bulk_app, ('generator',))
+    with bulk_app.app_context():
+        outcome = generate({'notification_id': notification_id}, process.make_context(1, replayed=False))
+        assert isinstance(outcome, Done)
+        slower = iter(outcome.forward)
+        assert next(slower).routing_key == bulk_worker  # it read the page at the first checkpoint
+        # The other copy expands the same page, moves the checkpoint and hands the mailing on.
+        assert _generate(bulk_app, notification_id)[-1] == topology.lane_route(topology.GENERATOR, bulk=True)
+        rest = [published.routing_key for published in slower]
+    # The slower copy publishes its page (absorbed) but does not start a second chain.
+    assert (len(rest), set(rest)) == (PAGE - 1, {bulk_worker})
+    assert _progress(bulk_app, notification_id)['expanded'] == PAGE
+    with running_consumers(bulk_app):
+        wait_for(lambda: _progress(bulk_app, notification_id)['sent'] == AUDIENCE, timeout=60, what='every mail')
+
+    received = [mail['To'] for mail in smtp_server.messages]
+    assert len(received) == len(set(received)) == AUDIENCE
+    assert _progress(bulk_app, notification_id)['expanded'] == AUDIENCE
 
 
 def test_pause_stops_between_pages_and_resume_carries_on(bulk_app: Flask, smtp_server: RecordingHandler) -> None:
@@ -138,3 +188,56 @@ def test_a_bulk_event_needs_an_audience(app: Flask) -> None:
 
     assert response.status_code == 422
     assert 'meta.audience' in response.json['error']['fields']
+
+
+def test_an_instant_notification_overtakes_a_mailing_backlog(bulk_app: Flask, smtp_server: RecordingHandler) -> None:
+    backlog = 200
+    _users(bulk_app, backlog)
+    client = bulk_app.test_client()
+    with running_consumers(bulk_app, stages=('router', 'generator')):
+        mailing = queries.post_event(client, _mailing()).json
+        wait_for(lambda: _progress(bulk_app, mailing['id'])['expanded'] == backlog, timeout=60, what='expansion')
+    # Every recipient of the mailing waits in the worker's bulk lane; then an instant mail arrives.
+    with running_consumers(bulk_app):
+        instant = queries.post_event(client, queries.welcome_to('instant@example.com')).json
+        wait_for(lambda: queries.sent_delivery(bulk_app, instant['id']), timeout=60, what='the instant mail')
+        sent_before_it = _progress(bulk_app, mailing['id'])['sent']
+        wait_for(lambda: _progress(bulk_app, mailing['id'])['sent'] == backlog, timeout=120, what='the mailing')
+
+    # It waited behind at most the few bulk messages each consumer had prefetched, not the backlog.
+    assert sent_before_it < backlog // 2
+    assert len(smtp_server.messages) == backlog + 1
+
+
+def _save_info_template(app: Flask, subject: str, base_version: int) -> None:
+    source = '{% block subject %}SUBJECT{% endblock %}{% block html %}<p>{{ text }}</p>{% endblock %}'.replace(
+        'SUBJECT', subject,
+    )
+    with app.app_context():
+        save_version(db.session(), ('email', 'info', 'ru'), source, base_version)
+        db.session.commit()
+
+
+def test_a_running_mailing_keeps_the_template_version_it_started_with(
+    bulk_app: Flask, smtp_server: RecordingHandler,
+) -> None:
+    _users(bulk_app, 3)
+    _save_info_template(bulk_app, 'Версия 1', base_version=0)
+    client = bulk_app.test_client()
+    with running_consumers(bulk_app, stages=('router', 'generator')):
+        mailing = queries.post_event(client, _mailing()).json
+        wait_for(lambda: _progress(bulk_app, mailing['id'])['expanded'] == 3, what='expansion')
+    # A manager saves a new version while the mailing's messages wait to be rendered.
+    _save_info_template(bulk_app, 'Версия 2', base_version=1)
+    with running_consumers(bulk_app):
+        wait_for(lambda: _progress(bulk_app, mailing['id'])['sent'] == 3, what='the mailing')
+        instant = queries.post_event(client, {
+            'meta': {'urgency': 'immediate', 'email': 'later@example.com'},
+            'type': 'info', 'fields': {'title': 'Потом', 'text': 'Новое'},
+        }).json
+        wait_for(lambda: queries.sent_delivery(bulk_app, instant['id']), what='a later notification')
+
+    subjects = {mail['To']: mail['Subject'] for mail in smtp_server.messages}
+    assert subjects.pop('later@example.com') == 'Версия 2'
+    assert set(subjects.values()) == {'Версия 1'}
+    assert len(subjects) == 3

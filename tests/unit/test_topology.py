@@ -9,7 +9,10 @@ def test_work_queues_are_quorum_with_a_delivery_limit_into_the_parking_lot() -> 
     assert set(queues) == {
         'notifier.notifications', 'notifier.generator', 'notifier.worker',
         'notifier.channel.email', 'notifier.channel.sms', 'notifier.parking-lot',
+        # the bulk lanes: a mailing's messages never sit in front of instant ones
+        'notifier.generator.bulk', 'notifier.worker.bulk', 'notifier.channel.email.bulk', 'notifier.channel.sms.bulk',
     }
+    assert queues['notifier.worker.bulk'].arguments == queues['notifier.worker'].arguments
     worker = queues['notifier.worker'].arguments
     assert worker['x-queue-type'] == 'quorum'
     assert worker['x-delivery-limit'] == 5
