@@ -15,6 +15,8 @@ MAX_SOURCE_LENGTH: Final = 200000
 MAX_SAMPLE_LENGTH: Final = 20000
 MAX_EMAIL_LENGTH: Final = 320
 MAX_USER_ID_LENGTH: Final = 64
+LIMIT_NAME: Final = r'^[a-z0-9_.-]{1,128}$'
+MAX_RATE_LENGTH: Final = 32
 
 
 class LoginForm(FlaskForm):
@@ -48,3 +50,12 @@ class AccountForm(FlaskForm):
     password = PasswordField('Password', validators=[
         DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=MAX_PASSWORD_LENGTH),
     ])
+
+
+class LimitForm(FlaskForm):
+    """A run-time rate limit: its name and rate."""
+
+    name = StringField('Name', validators=[
+        DataRequired(), Regexp(LIMIT_NAME, message='a name like generator.publish or channel.email.send'),
+    ])
+    rate = StringField('Rate', validators=[DataRequired(), Length(max=MAX_RATE_LENGTH)])

@@ -1,4 +1,4 @@
-"""Operations (operator role): queue depths and the parking lot (list, show, requeue, purge)."""
+"""Operations (operator role): circuit breakers, queue depths and the parking lot (list, show, requeue, purge)."""
 
 import json
 from http import HTTPStatus
@@ -7,14 +7,17 @@ from typing import Final
 from flask import flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_admin import expose
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from notifier.admin.base_view import SecuredView
 from notifier.admin.queues import open_broker, queue_depths
 from notifier.errors import StartupError
+from notifier.extensions import db
+from notifier.models import BreakerState
 from notifier.models.admin_account import AdminRole
 from notifier.pipeline import parking
-from notifier.settings import settings_of
+from notifier.settings import Settings, settings_of
 
 BROWSE_LIMIT: Final = 100
 SHOW_SCAN_LIMIT: Final = 10000
@@ -48,15 +51,20 @@ class OperationsView(SecuredView):
 
     @expose('/')
     def index(self) -> ResponseReturnValue:
-        """Queue depths and the first parked messages."""
+        """Breaker states (from the database, so shown when RabbitMQ is down too), queue depths, parked messages."""
         settings = settings_of()
+        by_name = select(BreakerState).order_by(BreakerState.name, BreakerState.holder)
+        breakers = db.session.scalars(by_name).all()
         try:
             depths = queue_depths(settings, self.channels)
-            parked = parking.browse(open_broker(settings), BROWSE_LIMIT)
         except StartupError as error:
-            return self.page(PAGE, broker_error=str(error)), HTTPStatus.SERVICE_UNAVAILABLE
+            return self.page(PAGE, breakers=breakers, broker_error=str(error)), HTTPStatus.SERVICE_UNAVAILABLE
         parked_total = next((depth.messages for depth in depths if depth.name == parking.PARKING_QUEUE), None)
-        return self.page(PAGE, broker_error=None, depths=depths, parked=parked, parked_total=parked_total or 0)
+        # An empty or not yet declared parking lot has nothing to browse (and browsing a missing queue fails).
+        parked = self._parked(settings) if parked_total else []
+        return self.page(
+            PAGE, breakers=breakers, broker_error=None, depths=depths, parked=parked, parked_total=parked_total or 0,
+        )
 
     @expose('/parked/<path:key>')
     def parked_view(self, key: str) -> ResponseReturnValue:
@@ -95,3 +103,9 @@ class OperationsView(SecuredView):
         except StartupError as error:
             return _back(str(error), ERROR)
         return _back('Purged {0} message(s).'.format(purged), SUCCESS)
+
+    def _parked(self, settings: Settings) -> list[parking.ParkedMessage]:
+        try:
+            return parking.browse(open_broker(settings), BROWSE_LIMIT)
+        except StartupError:
+            return []  # RabbitMQ went away between two questions; the depths above say so on the next load

@@ -1,6 +1,7 @@
 """Mounting the admin panel on an app: sessions, login, CSRF, and every page under ``/admin``."""
 
-from typing import Final
+import json
+from typing import Any, Final
 
 from flask import Blueprint, Flask
 from flask_admin import Admin
@@ -8,13 +9,9 @@ from flask_admin.theme import Bootstrap4Theme
 from flask_login import LoginManager
 from flask_wtf.csrf import generate_csrf
 
-from notifier.admin.account_views import AccountsView
-from notifier.admin.history_views import HistoryView
 from notifier.admin.home_views import HomeView
-from notifier.admin.operations_views import OperationsView
-from notifier.admin.schedule_views import SchedulesView
 from notifier.admin.security import load_admin_user
-from notifier.admin.template_views import TemplatesView
+from notifier.admin.views import panel_views
 from notifier.pipeline.users_setup import unsubscribe_secret
 from notifier.plugins import default_registry
 from notifier.settings import settings_of
@@ -24,6 +21,12 @@ ADMIN_NAME: Final = 'Notifier'
 
 #: Carries the panel's page templates (``notifier_admin/*.html``); it has no routes.
 pages_blueprint = Blueprint('notifier_admin', __name__, template_folder='templates')
+
+
+@pages_blueprint.app_template_filter('pretty_json')
+def pretty_json(document: Any) -> str:
+    """JSON for people: indented, letters as they are (Jinja's ``tojson`` escapes every non-ASCII one)."""
+    return json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True, default=str)
 
 
 def _configure_sessions(app: Flask) -> None:
@@ -56,9 +59,6 @@ def init_admin(app: Flask) -> Admin:
         index_view=HomeView(name='Home', endpoint='admin', url=ADMIN_URL),
         theme=Bootstrap4Theme(),
     )
-    admin.add_view(TemplatesView(channels))
-    admin.add_view(HistoryView())
-    admin.add_view(OperationsView(channels))
-    admin.add_view(SchedulesView())
-    admin.add_view(AccountsView())
+    for view in panel_views(channels):
+        admin.add_view(view)
     return admin

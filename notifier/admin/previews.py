@@ -26,7 +26,8 @@ def sample_fields(raw: str) -> dict[str, Any]:
     return loaded
 
 
-def _directory(settings: Settings) -> UserDirectory:
+def user_directory(settings: Settings) -> UserDirectory:
+    """The user directory of this deployment (the local table when no auth service is configured)."""
     return directory_from_settings(settings) or LocalUserDirectory(db.session())
 
 
@@ -36,7 +37,7 @@ def preview_fields(settings: Settings, raw_sample: str, user_id: str | None) -> 
     if not user_id:
         return fields
     try:
-        profile = _directory(settings).get(user_id)
+        profile = user_directory(settings).get(user_id)
     except DirectoryUnavailableError as error:
         raise PreviewFieldsError('the user directory did not answer: {0}'.format(error)) from None
     if profile is None:

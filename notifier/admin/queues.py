@@ -1,13 +1,20 @@
-"""What the operations pages ask RabbitMQ: queue depths, through the broker module only."""
+"""What the panel asks of RabbitMQ, through the broker module only: queue depths, and publishing outbox rows."""
 
+import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Final
 
+from notifier.errors import StartupError
+from notifier.extensions import db
 from notifier.pipeline import topology
 from notifier.pipeline.broker import BrokerConnection
+from notifier.pipeline.broker_errors import BrokerError
+from notifier.pipeline.outbox import publish_now
 from notifier.settings import Settings
 
 CONNECTION_NAME: Final = 'notifier admin'
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -40,3 +47,20 @@ def queue_depths(settings: Settings, channels: tuple[str, ...]) -> list[QueueDep
     depths = [QueueDepth(name=spec.name, messages=_depth(broker, spec.name)) for spec in specs]
     broker.close()
     return depths
+
+
+def publish_rows(settings: Settings, row_ids: Collection[int]) -> bool:
+    """Publish outbox rows the panel just committed; on failure the outbox relay publishes them a moment later."""
+    if not row_ids:
+        return True
+    broker = BrokerConnection(settings.broker_url, CONNECTION_NAME)
+    try:
+        broker.open()
+        publish_now(db.session(), row_ids, broker.publish)
+    except (BrokerError, StartupError) as error:
+        logger.warning('publish after commit failed, the outbox relay will retry: %s', error)
+        db.session.rollback()
+        return False
+    finally:
+        broker.close()
+    return True

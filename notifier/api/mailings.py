@@ -4,13 +4,12 @@
 """
 
 from http import HTTPStatus
-from types import MappingProxyType
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 from marshmallow import Schema, ValidationError, fields, validate
 
-from notifier.api.auth import require_token
+from notifier.api.auth import ADMIN, READ, require_token, requires_scope
 from notifier.api.errors import ApiError, field_errors
 from notifier.api.notifications import MAX_ID_LENGTH
 from notifier.api.publisher import current_publisher
@@ -21,15 +20,11 @@ from notifier.ratelimit import parse_rate
 from notifier.services import mailings as mailing_service
 from notifier.services.limits import all_limits, set_limit
 from notifier.services.progress import Progress, progress
+from notifier.services import recurring
 
 mailings_blueprint = Blueprint('mailings', __name__, url_prefix='/api/v1')
 mailings_blueprint.before_request(require_token)
 LIMIT_NAME = validate.Regexp(r'^[a-z0-9_.-]{1,128}$', error='a name like generator.publish or channel.email.send')
-ACTIONS = MappingProxyType({
-    'pause': mailing_service.pause,
-    'resume': mailing_service.resume,
-    'cancel': mailing_service.cancel,
-})
 MAX_RATE_TEXT = 32
 MAX_LIMIT_NAME = 128
 
@@ -68,20 +63,21 @@ def _mailing(notification_id: str) -> Mailing:
 
 
 @mailings_blueprint.get('/mailings/<notification_id>')
+@requires_scope(READ)
 def get_mailing(notification_id: str) -> Response:
     """Total, queued, sent, skipped (with reasons), failed, retrying, rate and ETA."""
     return jsonify(progress_view(progress(db.session(), _mailing(notification_id), utcnow())))
 
 
 @mailings_blueprint.post('/mailings/<notification_id>/<action>')
+@requires_scope(ADMIN)
 def change_mailing(notification_id: str, action: str) -> Response:
-    """Pause (between pages), resume (from the checkpoint) or cancel a mailing."""
-    change = ACTIONS.get(action)
-    if change is None:
+    """Pause (between pages), resume (from the checkpoint) or cancel a mailing, one-off or recurring."""
+    if action not in recurring.ONE_OFF_CHANGES:
         raise ApiError(HTTPStatus.NOT_FOUND, 'not_found', 'no action {0!r}: pause, resume or cancel'.format(action))
     mailing = _mailing(notification_id)
     try:
-        outbox_ids = change(db.session(), mailing)
+        outbox_ids = recurring.change_mailing(db.session(), mailing, action, utcnow())
     except mailing_service.MailingStateError as error:
         raise ApiError(HTTPStatus.CONFLICT, 'wrong_state', str(error))
     if outbox_ids:
@@ -90,6 +86,7 @@ def change_mailing(notification_id: str, action: str) -> Response:
 
 
 @mailings_blueprint.get('/limits')
+@requires_scope(READ)
 def list_limits() -> Response:
     """Every configured rate limit; a name not listed is not limited."""
     return jsonify(items=[
@@ -98,6 +95,7 @@ def list_limits() -> Response:
 
 
 @mailings_blueprint.put('/limits/<name>')
+@requires_scope(ADMIN)
 def put_limit(name: str) -> Response:
     """Set a rate; every process picks it up within seconds."""
     try:
@@ -113,6 +111,7 @@ def put_limit(name: str) -> Response:
 
 
 @mailings_blueprint.delete('/limits/<name>')
+@requires_scope(ADMIN)
 def delete_limit(name: str) -> tuple[str, int]:
     """Remove a limit: unlimited from then on."""
     if len(name) <= MAX_LIMIT_NAME and '\x00' not in name:

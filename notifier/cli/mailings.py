@@ -11,6 +11,7 @@ from notifier.models import Mailing
 from notifier.models.base import utcnow
 from notifier.services import mailings as mailing_service
 from notifier.services.progress import Progress, progress
+from notifier.services.recurring import change_mailing
 
 WATCH_SECONDS = 1.0
 BAR_WIDTH = 40
@@ -85,7 +86,7 @@ def mailings_watch(script_info: ScriptInfo, key: str) -> None:
 @pass_script_info
 def mailings_pause(script_info: ScriptInfo, key: str) -> None:
     """Stop expanding between pages."""
-    _change(script_info, key, mailing_service.pause, 'paused')
+    _change(script_info, key, 'pause', 'paused')
 
 
 @mailings_group.command('resume')
@@ -93,7 +94,7 @@ def mailings_pause(script_info: ScriptInfo, key: str) -> None:
 @pass_script_info
 def mailings_resume(script_info: ScriptInfo, key: str) -> None:
     """Expand again from the checkpoint (the outbox relay publishes it within seconds)."""
-    _change(script_info, key, mailing_service.resume, 'resumed')
+    _change(script_info, key, 'resume', 'resumed')
 
 
 @mailings_group.command('cancel')
@@ -101,13 +102,14 @@ def mailings_resume(script_info: ScriptInfo, key: str) -> None:
 @pass_script_info
 def mailings_cancel(script_info: ScriptInfo, key: str) -> None:
     """Stop for good; deliveries not yet sent are skipped."""
-    _change(script_info, key, mailing_service.cancel, 'cancelled')
+    _change(script_info, key, 'cancel', 'cancelled')
 
 
-def _change(script_info: ScriptInfo, key: str, change: mailing_service.Change, done: str) -> None:
+def _change(script_info: ScriptInfo, key: str, action: str, done: str) -> None:
+    """One-off or recurring (a recurring mailing's change applies to its schedule)."""
     with script_info.load_app().app_context():
         try:
-            change(db.session(), _mailing(key))
+            change_mailing(db.session(), _mailing(key), action, utcnow())
         except mailing_service.MailingStateError as error:
             raise click.ClickException(str(error)) from None
         click.echo('{0} {1}'.format(done, key))

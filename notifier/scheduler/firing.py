@@ -21,6 +21,7 @@ from notifier.notification_types import NOTIFICATION_TYPES
 from notifier.cron import fire_times, next_fire_after
 from notifier.scheduler.misfire import FirePlan, plan_fires
 from notifier.services.accept import add_with_outbox
+from notifier.services.bulk_fires import fire_bulk, is_bulk_audience
 from notifier.services.schedules import fire_spec
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,8 @@ def recipients(schedule: Schedule) -> list[str]:
 
 
 def _notifications(session: Session, schedule: Schedule, occurrence: Occurrence) -> list[int]:
+    if is_bulk_audience(schedule.audience):
+        return [fire_bulk(session, schedule, occurrence)]  # a recurring mailing: one bulk notification a fire
     kind = NOTIFICATION_TYPES[schedule.type]
     outbox_ids = []
     for email in recipients(schedule):

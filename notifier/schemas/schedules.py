@@ -7,14 +7,17 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from notifier.models.schedule import MISFIRE_POLICIES, MisfirePolicy
 from notifier.notification_types import NOTIFICATION_TYPES
 from notifier.cron import is_valid_cron, is_valid_timezone
-from notifier.schemas.events import LOCALE, MAX_EMAIL_LENGTH, NO_NUL, TEMPLATE_NAME, storable_moment
+from notifier.schemas.addresses import EmailAddress
+from notifier.schemas.events import LOCALE, NO_NUL, TEMPLATE_NAME, storable_moment
 
 MAX_LIST_AUDIENCE = 1000
 #: Ten years: longer periods and lateness are surely a mistake (and overflow date arithmetic).
 MAX_PERIOD_SECONDS = 315360000
 MAX_CRON_LENGTH = 128
+MAX_SEGMENT_LENGTH = 64
+MAX_USER_ID_LENGTH = 64
+SEGMENT_NAME = validate.Length(min=1, max=MAX_SEGMENT_LENGTH)
 MAX_TIMEZONE_LENGTH = 64
-EMAIL = fields.Email(validate=validate.Length(max=MAX_EMAIL_LENGTH))
 NAME = validate.Regexp(r'^[A-Za-z0-9_.-]{1,128}$', error='use letters, digits, and . _ -')
 
 
@@ -24,19 +27,23 @@ class AudienceSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    kind = fields.String(required=True, validate=validate.OneOf(['user', 'list', 'segment']))
-    email = fields.Email(load_default=None, validate=validate.Length(max=MAX_EMAIL_LENGTH))
-    emails = fields.List(EMAIL, load_default=list, validate=validate.Length(max=MAX_LIST_AUDIENCE))
+    #: ``user`` and ``list`` make one notification per address a fire; ``segment`` and ``users``
+    #: make one mailing a fire (expanded from the user directory, with opt-outs and progress).
+    kind = fields.String(required=True, validate=validate.OneOf(['user', 'list', 'segment', 'users']))
+    email = EmailAddress(load_default=None)
+    emails = fields.List(EmailAddress(), load_default=list, validate=validate.Length(max=MAX_LIST_AUDIENCE))
+    segment = fields.String(load_default='all', validate=(SEGMENT_NAME, NO_NUL))
+    user_ids = fields.List(
+        fields.String(validate=validate.Length(min=1, max=MAX_USER_ID_LENGTH)),
+        load_default=list,
+        validate=validate.Length(max=MAX_LIST_AUDIENCE),
+    )
 
     @validates_schema
     def _complete(self, audience: dict[str, Any], **kwargs: Any) -> None:
         kind = audience['kind']
-        if kind == 'segment':
-            raise ValidationError(
-                'segment audiences need the user directory, which this version does not have yet; '
-                'use kind user or list',
-                field_name='kind',
-            )
+        if kind == 'users' and not audience.get('user_ids'):
+            raise ValidationError('give at least one user id for kind users', field_name='user_ids')
         if kind == 'user' and not audience.get('email'):
             raise ValidationError('required for kind user', field_name='email')
         if kind == 'list' and not audience.get('emails'):

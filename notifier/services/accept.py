@@ -6,6 +6,7 @@ notification accepted the first time; with another body it is a conflict.
 
 import hashlib
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,10 +17,13 @@ from sqlalchemy.orm import Session
 
 from notifier.models import Notification, NotificationStatus, OutboxMessage
 from notifier.notification_types import NOTIFICATION_TYPES
+from notifier.observability.log_context import bound
 from notifier.pipeline import topology
 from notifier.pipeline.outbox import outbox_row
 from notifier.pipeline.outcomes import Forward
 from notifier.services.mailings import add_mailing
+
+logger = logging.getLogger(__name__)
 
 
 class IdempotencyConflictError(ValueError):
@@ -107,6 +111,8 @@ def accept_event(
         if idempotency_key is None:
             raise
         return _existing(session, idempotency_key, body_hash)
+    with bound(notification_id=notification.id):
+        logger.info('accepted a %s notification (%s, %s)', notification.type, notification.urgency, notification.scale)
     return Accepted(notification, created=True, outbox_ids=(row.id,))
 
 

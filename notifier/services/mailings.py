@@ -29,7 +29,8 @@ class MailingStateError(ValueError):
     """The mailing is not in a state that allows this."""
 
 
-def _count_audience(session: Session, audience: Mapping[str, Any]) -> int | None:
+def count_audience(session: Session, audience: Mapping[str, Any]) -> int | None:
+    """How many recipients the audience names, from the local directory or the list (``None``: unknown)."""
     listed = audience.get('user_ids') or audience.get('emails')
     if listed is not None:
         return len(listed)
@@ -47,7 +48,7 @@ def add_mailing(session: Session, notification: Notification, audience: Mapping[
         audience=dict(audience),
         state=MailingState.expanding,
         expanded=0,
-        total=_count_audience(session, audience),
+        total=count_audience(session, audience),
     )
     session.add(mailing)
     return mailing

@@ -11,8 +11,8 @@ from notifier.models.admin_account import AdminAccount
 from tests.admin.conftest import PASSWORD, LoginAs, csrf_token_of, log_in, post_form
 
 ADMIN_PAGES = (
-    '/admin/', '/admin/templates/', '/admin/templates/new/', '/admin/history/',
-    '/admin/operations/', '/admin/schedules/', '/admin/accounts/',
+    '/admin/', '/admin/templates/', '/admin/templates/new/', '/admin/mailings/', '/admin/mailings/new/',
+    '/admin/history/', '/admin/operations/', '/admin/limits/', '/admin/schedules/', '/admin/accounts/',
 )
 
 
@@ -116,7 +116,7 @@ def test_logout_ends_the_session(admin_app: Flask, login_as: LoginAs) -> None:
     assert client.get('/admin/').status_code == 302
 
 
-@pytest.mark.parametrize('page', ['/admin/operations/', '/admin/schedules/', '/admin/accounts/'])
+@pytest.mark.parametrize('page', ['/admin/operations/', '/admin/limits/', '/admin/schedules/', '/admin/accounts/'])
 def test_a_manager_is_refused_on_operator_and_admin_pages(admin_app: Flask, login_as: LoginAs, page: str) -> None:
     answered = login_as('manager').get(page)
 
@@ -138,8 +138,11 @@ def test_the_menu_shows_only_what_the_role_may_open(admin_app: Flask, login_as: 
     operator_page = login_as('operator').get('/admin/').get_data(as_text=True)
 
     assert 'href="/admin/templates/"' in manager_page
+    assert 'href="/admin/mailings/"' in manager_page
     assert 'href="/admin/operations/"' not in manager_page
+    assert 'href="/admin/limits/"' not in manager_page
     assert 'href="/admin/operations/"' in operator_page
+    assert 'href="/admin/limits/"' in operator_page
     assert 'href="/admin/accounts/"' not in operator_page
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from notifier.app import create_app
 from notifier.errors import StartupError
 from notifier.extensions import db
-from notifier.models import Notification, Occurrence, OutboxMessage, Schedule
+from notifier.models import Notification, Occurrence, OutboxMessage, Schedule, User
 from notifier.scheduler.lock import single_scheduler_on_sqlite
 from notifier.scheduler.loop import SchedulerLoop
 from notifier.scheduler.passes import scheduler_pass
@@ -48,7 +48,7 @@ def _tick(app: Flask, now: dt.datetime) -> int:
     """One scheduler pass at ``now``; what it writes is published at once, not left to the relay."""
     published: list[str] = []
     with app.app_context():
-        written = scheduler_pass(db.session(), now, lambda key, body, message_id: published.append(message_id))
+        written = scheduler_pass(db.session(), now, lambda key, body, message_id, headers: published.append(message_id))
     assert len(published) == written
     return written
 
@@ -89,7 +89,8 @@ def test_create_read_change_delete(app: Flask) -> None:
     ({'cron': '0 9 * * *'}, 'cron'),
     ({'interval_seconds': None}, 'cron'),
     ({'timezone': 'Mars/Olympus'}, 'timezone'),
-    ({'audience': {'kind': 'segment'}}, 'audience'),
+    ({'audience': {'kind': 'users'}}, 'audience'),
+    ({'audience': {'kind': 'segment', 'segment': ''}}, 'audience'),
     ({'misfire_policy': 'sometimes'}, 'misfire_policy'),
 ])
 def test_invalid_schedules_are_422_with_the_field(app: Flask, change: dict[str, Any], field: str) -> None:
@@ -205,3 +206,28 @@ def test_the_scheduler_keeps_firing_while_the_broker_is_down(smtp_app: Flask, sm
     with running_consumers(smtp_app):  # the relay of any process publishes what waited
         wait_for(lambda: len(smtp_server.to('a@example.com')) == 1, what='the mail of the fire')
         wait_for(lambda: len(smtp_server.to('b@example.com')) == 1, what='the second mail of the fire')
+
+
+def test_a_segment_schedule_makes_one_mailing_a_fire(smtp_app: Flask, smtp_server: Any) -> None:
+    with smtp_app.app_context():
+        db.session.add_all([
+            User(id='reader{0}'.format(number), email='reader{0}@example.com'.format(number), name='Зритель')
+            for number in range(3)
+        ])
+        db.session.commit()
+    _schedule(smtp_app, audience={'kind': 'segment', 'segment': 'all'})
+
+    assert _tick(smtp_app, T0 + dt.timedelta(seconds=60)) == 1
+    assert _tick(smtp_app, T0 + dt.timedelta(seconds=61)) == 0
+    with smtp_app.app_context():
+        mailing = db.session.scalars(select(Notification)).one()
+        assert (mailing.scale, mailing.periodic) == ('bulk', True)
+        outbox = db.session.scalars(select(OutboxMessage)).one()
+        announced = (outbox.routing_key, dict(outbox.payload))
+    with running_consumers(smtp_app):
+        queries.publish(smtp_app, *announced)
+        wait_for(lambda: len(smtp_server.messages) == 3, what='a mail to each reader')
+
+    assert sorted(mail['To'] for mail in smtp_server.messages) == [
+        'reader0@example.com', 'reader1@example.com', 'reader2@example.com',
+    ]
