@@ -21,6 +21,7 @@ from marshmallow import (
 
 from notifier.constants import MAX_FIELD_LENGTH, MAX_FIELDS
 from notifier.notification_types import NOTIFICATION_TYPES
+from notifier.schemas.addresses import EmailAddress, is_email
 
 URGENCY_ALIASES: Mapping[str, str] = MappingProxyType({'immidiate': 'immediate'})
 TEMPLATE_NAME = validate.Regexp(r'^[a-z0-9_]{1,128}$', error='use lower-case letters, digits and _')
@@ -29,8 +30,6 @@ MAX_ID_LENGTH = 64
 MAX_FIELD_NAME = 64
 MAX_CHANNEL_NAME = 32
 LOCALE = validate.Regexp(r'^[a-z]{2}(-[A-Z]{2})?$', error='a locale like ru or en-US')
-#: The longest address the notifications table stores (RFC 5321 allows 254 in practice, 320 in theory).
-MAX_EMAIL_LENGTH = 320
 MAX_SEGMENT_LENGTH = 64
 #: A listed audience travels in one request; a larger audience is a segment.
 MAX_LISTED_RECIPIENTS = 10000
@@ -61,10 +60,7 @@ class BulkAudienceSchema(Schema):
     user_ids = fields.List(
         fields.String(validate=USER_ID_RULES), validate=validate.Length(min=1, max=MAX_LISTED_RECIPIENTS),
     )
-    emails = fields.List(
-        fields.Email(validate=validate.Length(max=MAX_EMAIL_LENGTH)),
-        validate=validate.Length(min=1, max=MAX_LISTED_RECIPIENTS),
-    )
+    emails = fields.List(EmailAddress(), validate=validate.Length(min=1, max=MAX_LISTED_RECIPIENTS))
 
     @validates_schema
     def _exactly_one(self, audience: dict[str, Any], **kwargs: Any) -> None:
@@ -80,7 +76,7 @@ class EventMetaSchema(Schema):
 
     urgency = fields.String(load_default='immediate', validate=validate.OneOf(URGENCIES))
     scale = fields.String(load_default='individual', validate=validate.OneOf(['individual', 'bulk']))
-    email = fields.Email(load_default=None, validate=validate.Length(max=MAX_EMAIL_LENGTH))
+    email = EmailAddress(load_default=None)
     user_id = fields.String(load_default=None, validate=USER_ID_RULES)
     periodic = fields.Boolean(load_default=False)
     scheduled_at = fields.AwareDateTime(load_default=None, validate=storable_moment)
@@ -162,7 +158,7 @@ class EventSchema(Schema):
                 'an individual notification needs its recipient: meta.email or meta.user_id',
                 field_name='meta.email',
             )
-        if not isinstance(fallback_email, str) or not _is_email(fallback_email):
+        if not is_email(fallback_email):
             raise ValidationError('not a valid email address', field_name='fields.email')
 
     @validates_schema
@@ -176,13 +172,3 @@ class EventSchema(Schema):
             raise ValidationError(
                 'at most {0} characters, no NUL'.format(MAX_ID_LENGTH), field_name='fields.user_id',
             )
-
-
-def _is_email(address: str) -> bool:
-    if len(address) > MAX_EMAIL_LENGTH:
-        return False
-    try:
-        validate.Email()(address)
-    except ValidationError:
-        return False
-    return True

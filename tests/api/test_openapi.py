@@ -27,14 +27,18 @@ def test_every_route_is_in_the_contract(app: Flask) -> None:
 def test_document_describes_every_endpoint_with_its_answers(app: Flask) -> None:
     paths = app.test_client().get('/api/v1/openapi.json').json['paths']
 
-    assert set(paths['/api/v1/events']['post']['responses']) == {'202', '400', '401', '409', '413', '422', '500'}
-    assert set(paths['/api/v1/notifications']['get']['responses']) == {'200', '400', '401', '500'}
-    assert set(paths['/api/v1/notifications/{notification_id}']['get']['responses']) == {'200', '401', '404', '500'}
+    assert set(paths['/api/v1/events']['post']['responses']) == {'202', '400', '401', '403', '409', '413', '422', '500'}
+    assert set(paths['/api/v1/notifications']['get']['responses']) == {'200', '400', '401', '403', '500'}
+    assert set(paths['/api/v1/notifications/{notification_id}']['get']['responses']) == {
+        '200', '401', '403', '404', '500',
+    }
     assert set(paths['/healthz']['get']['responses']) == {'200'}
     assert set(paths['/readyz']['get']['responses']) == {'200', '503'}
-    assert set(paths['/api/v1/schedules']['post']['responses']) == {'201', '400', '401', '409', '413', '422', '500'}
+    assert set(paths['/api/v1/schedules']['post']['responses']) == {
+        '201', '400', '401', '403', '409', '413', '422', '500',
+    }
     assert set(paths['/api/v1/notifications/{notification_id}/cancel']['post']['responses']) == {
-        '200', '401', '404', '409', '500',
+        '200', '401', '403', '404', '409', '500',
     }
     assert sum(len(operations) for operations in DOCUMENTED.values()) == sum(
         len(path_item) for path_item in paths.values()

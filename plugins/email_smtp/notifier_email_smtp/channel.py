@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from notifier.channels.base import Channel, OutgoingMessage, SendResult
-from notifier_email_smtp.mime import build_mail, is_valid_address
+from notifier_email_smtp.mime import HeaderInjectionError, build_mail, is_valid_address
 from notifier_email_smtp.settings import EmailSettingsSchema
 from notifier_email_smtp.transports import open_transport
 
@@ -25,7 +25,10 @@ class EmailChannel(Channel):
         """Build the mail and hand it to the transport."""
         if not is_valid_address(message.recipient):
             return SendResult.permanent('invalid email address {0!r}'.format(message.recipient))
-        mail = build_mail(message, self._from_address)
+        try:
+            mail = build_mail(message, self._from_address)
+        except HeaderInjectionError as error:
+            return SendResult.permanent(str(error))
         return self._transport.deliver(mail, message.delivery_id)
 
     def close(self) -> None:

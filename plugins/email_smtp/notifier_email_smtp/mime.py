@@ -1,5 +1,11 @@
-"""Building the MIME mail of a rendered message."""
+"""Building the MIME mail of a rendered message.
 
+No text of a message can add a header: the subject is folded onto one line
+(a rendered template or an event's field may hold CR or LF), and a header
+whose name or value would end its line is refused (:class:`HeaderInjectionError`).
+"""
+
+import re
 from email.message import EmailMessage
 from email.policy import EmailPolicy
 from email.utils import formatdate, parseaddr
@@ -12,6 +18,14 @@ from notifier.channels.base import OutgoingMessage
 URL_HEADERS: Final = frozenset(('list-unsubscribe', 'list-unsubscribe-post'))
 #: RFC 5322's hard limit of a line, CRLF excluded.
 MAX_LINE_LENGTH: Final = 998
+#: Every character ``str.splitlines`` breaks at (CR and LF among them), and NUL.
+LINE_BREAKS: Final = frozenset('\r\n\x00\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029')
+#: RFC 5322 2.2: a header name is printable US-ASCII other than the colon.
+HEADER_NAME: Final = re.compile('[!-9;-~]+')
+
+
+class HeaderInjectionError(ValueError):
+    """A header name or value that would end its line and so start another header."""
 
 
 class MailPolicy(EmailPolicy):
@@ -54,22 +68,36 @@ def message_id_for(delivery_id: str, from_address: str) -> str:
 
 
 def is_valid_address(address: str) -> bool:
-    """A cheap syntactic check; the SMTP server has the last word."""
+    """A cheap check of one bare address (no space, no control character); the SMTP server has the last word."""
+    if not address.isprintable() or len(address.split()) != 1:
+        return False
     _, parsed = parseaddr(address)
     local, at_sign, domain = parsed.rpartition('@')
-    return bool(at_sign and local and '.' in domain and parsed == address.strip())
+    return bool(at_sign and local and '.' in domain and parsed == address)
+
+
+def one_line(text: str) -> str:
+    """``text`` as one header line: each line break (CR, LF, CRLF, U+2028...) becomes a space."""
+    return ' '.join(text.splitlines())
+
+
+def checked_header(name: str, header_value: str) -> str:
+    """The value of a header whose name and value stay on their line, or :class:`HeaderInjectionError`."""
+    if not HEADER_NAME.fullmatch(name) or not LINE_BREAKS.isdisjoint(header_value):
+        raise HeaderInjectionError('refused header {0!r}: its name or value would start another header'.format(name))
+    return header_value
 
 
 def build_mail(message: OutgoingMessage, from_address: str) -> EmailMessage:
-    """The mail: plain text with an HTML alternative and our headers."""
+    """The mail: plain text with an HTML alternative and our headers (:class:`HeaderInjectionError`)."""
     mail = EmailMessage(policy=MAIL_POLICY)
     mail['From'] = from_address
     mail['To'] = message.recipient
-    mail['Subject'] = message.subject
+    mail['Subject'] = one_line(message.subject)
     mail['Date'] = formatdate(localtime=False)
     mail['Message-ID'] = message_id_for(message.delivery_id, from_address)
     for header_name, header_value in message.headers.items():
-        mail[header_name] = header_value
+        mail[header_name] = checked_header(header_name, header_value)
     mail.set_content(message.text or ' ')
     if message.html:
         mail.add_alternative(message.html, subtype='html')

@@ -4,6 +4,8 @@ from urllib.parse import urlsplit
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
+from notifier_email_smtp.mime import LINE_BREAKS
+
 DEFAULT_URL = 'file://instance/outbox'
 DEFAULT_FROM = 'Online Cinema <noreply@cinema.example>'
 SCHEMES = ('file', 'smtp', 'smtps')
@@ -17,7 +19,9 @@ class EmailSettingsSchema(Schema):
 
     url = fields.String(load_default=DEFAULT_URL)
     from_address = fields.String(
-        data_key='from', load_default=DEFAULT_FROM, validate=validate.Length(min=3),
+        data_key='from',
+        load_default=DEFAULT_FROM,
+        validate=(validate.Length(min=3), validate.ContainsNoneOf(sorted(LINE_BREAKS), error='must be one line')),
     )
     timeout = fields.Float(
         load_default=DEFAULT_TIMEOUT_SECONDS,
