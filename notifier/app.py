@@ -1,12 +1,11 @@
 """The application factory: every mode (api, consume, schedule) starts from it."""
 
-import logging
-
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from notifier.extensions import db, migrate
+from notifier.observability.logs import configure_logging
 from notifier.paths import migrations_dir
 from notifier.settings import SETTINGS_KEY, Settings, load_settings
 
@@ -30,27 +29,18 @@ def create_app(settings: Settings | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(migrations_dir()))
     _register_blueprints(app)
-    _configure_logging(settings)
+    configure_logging(settings)
     return app
 
 
 def _register_blueprints(app: Flask) -> None:
     from notifier.admin import init_admin  # noqa: WPS433 - the admin imports the app's settings
     from notifier.api.registry import register_http  # noqa: WPS433 - the api imports the app's settings
+    from notifier.api.request_ids import install_request_ids  # noqa: WPS433 - same reason
 
+    install_request_ids(app)  # first: every other hook, and every answer, sees the request id
     register_http(app)
     init_admin(app)
-
-
-def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=logging.INFO,
-        format='%(asctime)s %(levelname)s %(name)s: %(message)s',
-    )
-    # Every pika failure surfaces as an exception we report with context; its own
-    # ERROR lines would repeat it as multi-line noise (and break the one-line rule).
-    logging.getLogger('pika').setLevel(logging.CRITICAL)
-    logging.getLogger('alembic').setLevel(logging.WARNING)
 
 
 @event.listens_for(Engine, 'connect')

@@ -1,4 +1,11 @@
-"""Flask extensions, created unbound here and bound in the app factory."""
+"""Flask extensions, created unbound here and bound in the app factory.
+
+A PostgreSQL connection can die under a long-running process at any moment
+(``pg_terminate_backend``, a failover, a restart). Every way this module ends
+a session copes with that: a rollback that fails invalidates the connection
+(the pool opens a fresh one, ``pool_pre_ping`` weeds out the other dead ones)
+and never raises, so a consumer or the scheduler keeps running.
+"""
 
 import logging
 
@@ -8,8 +15,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from notifier.models.base import Base
 
-db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
 logger = logging.getLogger(__name__)
 
 
@@ -23,4 +28,45 @@ def discard_session() -> None:
         db.session.rollback()
     except SQLAlchemyError as error:
         logger.warning('rollback failed, discarding the connection: %s', error)
+        _invalidate_session()
+
+
+def end_session() -> None:
+    """Roll back and close the session of this application context; never raises a database error.
+
+    What the session did not commit is dropped, as a plain ``remove()`` would
+    do; only a connection that died meanwhile is discarded instead of raising.
+    """
+    if not db.session.registry.has():
+        return
+    discard_session()
+    try:
+        db.session.remove()
+    except SQLAlchemyError as error:
+        logger.warning('closing the session failed, discarding it: %s', error)
+        db.session.registry.clear()
+
+
+def _invalidate_session() -> None:
+    try:
         db.session().invalidate()
+    except SQLAlchemyError as error:
+        logger.warning('discarding the connection failed, forgetting the session: %s', error)
+        db.session.registry.clear()
+
+
+class Database(SQLAlchemy):
+    """Flask-SQLAlchemy whose application-context teardown survives a terminated connection.
+
+    Flask-SQLAlchemy removes the session when an application context ends; a
+    rollback on a connection PostgreSQL terminated meanwhile raises from that
+    teardown, which runs in the pika callback of a consumer and escaped it
+    (the process exited). :func:`end_session` does the same without raising.
+    """
+
+    def _teardown_session(self, exc: BaseException | None) -> None:
+        end_session()
+
+
+db = Database(model_class=Base)
+migrate = Migrate()

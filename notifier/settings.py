@@ -34,6 +34,11 @@ MAX_PREFETCH = 10000
 MAX_DELIVERY_LIMIT = 1000
 MAX_USERS_TIMEOUT = 60.0
 DEFAULT_USERS_TIMEOUT = 5.0
+DEFAULT_BREAKER_FAILURES = 5
+MAX_BREAKER_FAILURES = 1000
+DEFAULT_BREAKER_PROBE_SECONDS = 10.0
+DEFAULT_SLOW_START_FRACTION = 0.1
+DEFAULT_SLOW_START_SECONDS = 5.0
 
 
 def parse_duration(text: str) -> int:
@@ -46,6 +51,41 @@ def parse_duration(text: str) -> int:
     return int(number) * (unit or 1)
 
 
+#: What a bearer token may do (docs/security.md). ``NOTIFIER_API_TOKENS`` entries are ``TOKEN``
+#: (every scope) or ``TOKEN:scope+scope``; RFC 6750 tokens never hold ``:``, scope names may.
+API_SCOPES = ('events:write', 'read', 'users:write', 'admin')
+_SCOPES_AFTER = ':'
+_SCOPE_JOINER = '+'
+
+
+def parse_api_tokens(text: str) -> Mapping[str, frozenset[str]]:
+    """The scopes of each token of ``NOTIFIER_API_TOKENS``; a ``ValueError`` never names a token."""
+    scoped: dict[str, frozenset[str]] = {}
+    entries = [entry.strip() for entry in text.split(',')]
+    for position, entry in enumerate(entries, start=1):
+        if entry:
+            token, scopes = _token_entry(position, entry)
+            if scoped.get(token, scopes) != scopes:
+                raise ValueError('entry {0} repeats an earlier token with other scopes'.format(position))
+            scoped[token] = scopes
+    return MappingProxyType(scoped)
+
+
+def _token_entry(position: int, entry: str) -> tuple[str, frozenset[str]]:
+    token, separator, scope_list = entry.partition(_SCOPES_AFTER)
+    if not token.strip():
+        raise ValueError('entry {0} has no token before {1!r}'.format(position, _SCOPES_AFTER))
+    if not separator:
+        return token.strip(), frozenset(API_SCOPES)
+    scopes = frozenset(scope.strip() for scope in scope_list.split(_SCOPE_JOINER))
+    unknown = sorted(scopes.difference(API_SCOPES))
+    if unknown:
+        raise ValueError('entry {0}: unknown scope {1}; the scopes are {2}'.format(
+            position, ', '.join(repr(scope) for scope in unknown), ', '.join(API_SCOPES),
+        ))
+    return token.strip(), scopes
+
+
 class Settings(BaseSettings):
     """Everything a mode needs to start; see the configuration table in README."""
 
@@ -56,6 +96,8 @@ class Settings(BaseSettings):
     )
 
     environment: Literal['development', 'production'] = 'development'
+    #: Log lines as JSON or text; ``auto``: JSON in production, text in development.
+    log_format: Literal['auto', 'json', 'text'] = 'auto'
     instance_dir: Path = Path('instance')
     database_url: str = ''
     broker_url: str = 'amqp://guest:guest@127.0.0.1:5672/%2F'
@@ -86,6 +128,12 @@ class Settings(BaseSettings):
     public_url: str = ''
     #: Shared with the cinema's site, which signs the tokens of ``/ws`` with it (docs/websocket.md).
     websocket_secret: str = ''
+    #: Circuit breakers (docs/failover.md): consecutive failures that open one, seconds between probes,
+    #: and the slow start after recovery (the share of the rate it starts at, seconds per doubling).
+    breaker_failures: int = Field(default=DEFAULT_BREAKER_FAILURES, ge=1, le=MAX_BREAKER_FAILURES)
+    breaker_probe_seconds: float = Field(default=DEFAULT_BREAKER_PROBE_SECONDS, gt=0, le=MAX_INTERVAL_SECONDS)
+    breaker_slow_start_fraction: float = Field(default=DEFAULT_SLOW_START_FRACTION, gt=0, le=1)
+    breaker_slow_start_seconds: float = Field(default=DEFAULT_SLOW_START_SECONDS, gt=0, le=MAX_INTERVAL_SECONDS)
 
     @property
     def resolved_database_url(self) -> str:
@@ -97,8 +145,12 @@ class Settings(BaseSettings):
     @property
     def tokens(self) -> frozenset[str]:
         """The bearer tokens accepted by the API."""
-        tokens = (token.strip() for token in self.api_tokens.split(','))
-        return frozenset(token for token in tokens if token)
+        return frozenset(self.token_scopes)
+
+    @property
+    def token_scopes(self) -> Mapping[str, frozenset[str]]:
+        """What each accepted bearer token may do (:data:`API_SCOPES`)."""
+        return parse_api_tokens(self.api_tokens)
 
     @property
     def usual_slot_seconds(self) -> int:
@@ -155,6 +207,12 @@ class Settings(BaseSettings):
         for delay in delays.split(','):
             parse_duration(delay)
         return delays
+
+    @field_validator('api_tokens')
+    @classmethod
+    def _scoped_tokens(cls, tokens: str) -> str:
+        parse_api_tokens(tokens)
+        return tokens
 
 
 def load_settings(**overrides: object) -> Settings:

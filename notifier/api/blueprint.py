@@ -3,12 +3,14 @@
 from flask import Blueprint
 
 from notifier.api import events, notifications
-from notifier.api.auth import require_token
+from notifier.api.auth import EVENTS_WRITE, READ, require_token, requires_scope
 
 api_blueprint = Blueprint('api', __name__, url_prefix='/api/v1')
 api_blueprint.before_request(require_token)
-api_blueprint.add_url_rule('/events', view_func=events.post_event, methods=['POST'])
+api_blueprint.add_url_rule('/events', view_func=requires_scope(EVENTS_WRITE)(events.post_event), methods=['POST'])
 api_blueprint.add_url_rule(
-    '/notifications/<notification_id>', view_func=notifications.get_notification, methods=['GET'],
+    '/notifications/<notification_id>', view_func=requires_scope(READ)(notifications.get_notification), methods=['GET'],
 )
-api_blueprint.add_url_rule('/notifications', view_func=notifications.list_notifications, methods=['GET'])
+api_blueprint.add_url_rule(
+    '/notifications', view_func=requires_scope(READ)(notifications.list_notifications), methods=['GET'],
+)

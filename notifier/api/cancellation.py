@@ -4,7 +4,7 @@ from http import HTTPStatus
 
 from flask import Blueprint, Response, jsonify
 
-from notifier.api.auth import require_token
+from notifier.api.auth import EVENTS_WRITE, require_token, requires_scope
 from notifier.api.errors import ApiError
 from notifier.api.notifications import MAX_ID_LENGTH
 from notifier.extensions import db
@@ -16,6 +16,7 @@ cancellation_blueprint.before_request(require_token)
 
 @cancellation_blueprint.delete('/<notification_id>')
 @cancellation_blueprint.post('/<notification_id>/cancel')
+@requires_scope(EVENTS_WRITE)
 def cancel(notification_id: str) -> Response:
     """Cancel; a 409 once the notification went to the generator."""
     if len(notification_id) > MAX_ID_LENGTH or '\x00' in notification_id:  # ids are UUIDs

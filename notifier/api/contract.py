@@ -33,6 +33,7 @@ GET: Final = 'get'
 ERROR_RESPONSES: Mapping[str, str] = MappingProxyType({
     'BadRequest': 'The body is not JSON, or a header or query parameter is malformed.',
     'Unauthorized': 'No bearer token, or not one of NOTIFIER_API_TOKENS.',
+    'Forbidden': 'The token is known but limited to scopes without the one this operation needs (`x-required-scope`).',
     'NotFound': 'No such resource.',
     'Conflict': 'The Idempotency-Key was used before with another body.',
     'NameTaken': 'A schedule with this name exists.',
@@ -83,8 +84,8 @@ def operation(operation_id: str, summary: str, answers: Mapping[str, Any], tag: 
 
 
 def secured(public: Operation) -> Operation:
-    """The operation behind the bearer token: it may answer 401 (and, like any, 500)."""
-    answers = {**public['responses'], '401': 'Unauthorized', '500': 'ServerError'}
+    """The operation behind the bearer token: it may answer 401, 403 (and, like any, 500)."""
+    answers = {**public['responses'], '401': 'Unauthorized', '403': 'Forbidden', '500': 'ServerError'}
     return {**public, 'security': [{BEARER: []}], 'responses': dict(sorted(answers.items()))}
 
 

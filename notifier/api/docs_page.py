@@ -50,7 +50,8 @@ Operations under <code>/api/v1</code> need <code>Authorization: Bearer &lt;token
 {% for path, method, operation in operations %}
 <section id="{{ operation.operationId }}">
 <h3><span class="method">{{ method }}</span> <code>{{ path }}</code></h3>
-<p>{{ operation.summary }}.{% if operation.security %} Needs a bearer token.{% endif %}</p>
+<p>{{ operation.summary }}.{% if operation.security %} Needs a bearer token with the scope
+<code>{{ operation['x-required-scope'] }}</code>.{% endif %}</p>
 {% if operation.description %}<p>{{ operation.description }}</p>{% endif %}
 {% if operation.parameters %}
 <table><tr><th>parameter</th><th>in</th><th>required</th><th>type</th><th>notes</th></tr>

@@ -10,7 +10,7 @@ from http import HTTPStatus
 from flask import Blueprint, Response, jsonify, request
 from marshmallow import ValidationError
 
-from notifier.api.auth import require_token
+from notifier.api.auth import READ, USERS_WRITE, require_token, requires_scope
 from notifier.api.errors import ApiError, field_errors
 from notifier.api.pagination import Cursor, decode_cursor
 from notifier.extensions import db
@@ -37,6 +37,7 @@ def _checked_user(user_id: str) -> str:
 
 
 @inbox_blueprint.get('/users/<user_id>/inbox')
+@requires_scope(READ)
 def get_inbox(user_id: str) -> Response:
     """A page of the user's inbox, newest first, and how many items are unread."""
     _checked_user(user_id)
@@ -59,6 +60,7 @@ def get_inbox(user_id: str) -> Response:
 
 
 @inbox_blueprint.post('/users/<user_id>/inbox/<item_id>/read')
+@requires_scope(USERS_WRITE)
 def read_item(user_id: str, item_id: str) -> Response:
     """Mark one item read; 404 when the user has no such item."""
     _checked_user(user_id)
@@ -71,6 +73,7 @@ def read_item(user_id: str, item_id: str) -> Response:
 
 
 @inbox_blueprint.post('/users/<user_id>/inbox/read-all')
+@requires_scope(USERS_WRITE)
 def read_all(user_id: str) -> Response:
     """Mark every unread item of the user read."""
     _checked_user(user_id)

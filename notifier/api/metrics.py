@@ -12,6 +12,9 @@ from flask import Blueprint, Flask, Response, request
 from notifier.extensions import db
 from notifier.observability import metrics
 from notifier.observability.exposition import render_metrics
+from notifier.observability.queue_gauges import QueueSource
+from notifier.plugins import default_registry
+from notifier.settings import settings_of
 
 metrics_blueprint = Blueprint('metrics', __name__)
 #: The endpoint label of a request that matched no route (404s of any path share it).
@@ -21,8 +24,15 @@ _STARTED = 'notifier.request_started'
 
 @metrics_blueprint.get('/metrics')
 def scrape() -> Response:
-    """The metrics of the API processes and the delivery counts."""
-    exposition, content_type = render_metrics(db.session())
+    """The metrics of the API processes, and the service's state (database, queues)."""
+    settings = settings_of()
+    queues = QueueSource(
+        broker_url=settings.broker_url,
+        channels=sorted(default_registry().channels()),
+        delivery_limit=settings.delivery_limit,
+        retry_delays=settings.retry_delay_seconds,
+    )
+    exposition, content_type = render_metrics(db.session(), queues)
     return Response(exposition, content_type=content_type)
 
 

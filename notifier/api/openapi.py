@@ -9,6 +9,7 @@ After changing an endpoint or a schema, regenerate the checked-in copy
 import copy
 import json
 import re
+from collections.abc import Callable
 from importlib.metadata import version
 from typing import Any, Final
 
@@ -17,7 +18,8 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 from werkzeug.routing import Rule
 
-from notifier.api.contract import BEARER, ERROR_RESPONSES, UNDOCUMENTED, error_answer
+from notifier.api.auth import scope_of
+from notifier.api.contract import BEARER, ERROR_RESPONSES, UNDOCUMENTED, Operation, error_answer
 from notifier.api.contracts import DOCUMENTED
 
 OPENAPI_VERSION: Final = '3.0.3'
@@ -28,6 +30,8 @@ DESCRIPTION: Final = (
     'the service renders and delivers one notification per recipient and channel. '
     'Every error answers `{"error": {"code", "message", "fields"?}}`.'
 )
+#: The extension that names the token scope an operation needs (docs/security.md).
+SCOPE_EXTENSION: Final = 'x-required-scope'
 #: ``<converter:name>`` or ``<name>`` in a Flask rule; OpenAPI writes ``{name}``.
 RULE_VARIABLE: Final = re.compile('<(?:[^:<>]+:)?([^<>]+)>')
 
@@ -53,7 +57,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
         spec.components.response(response_name, error_answer(description))
     for rule in sorted(app.url_map.iter_rules(), key=lambda known: known.rule):
         operations = {
-            method: operation
+            method: _with_scope(operation, app.view_functions[rule.endpoint])
             for method, operation in DOCUMENTED.get(rule.endpoint, {}).items()
             if method.upper() in (rule.methods or ())
         }
@@ -61,6 +65,13 @@ def build_spec(app: Flask) -> dict[str, Any]:
             # apispec replaces schemas by references in place: give it a copy of the contract.
             spec.path(path=openapi_path(rule), operations=copy.deepcopy(operations))
     return spec.to_dict()
+
+
+def _with_scope(operation: Operation, view: Callable[..., Any]) -> Operation:
+    """An operation behind the token names the scope its view needs."""
+    if not operation['security']:
+        return operation
+    return {**operation, SCOPE_EXTENSION: scope_of(view)}
 
 
 def undocumented_endpoints(app: Flask) -> set[str]:

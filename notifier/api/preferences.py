@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from marshmallow import ValidationError
 
-from notifier.api.auth import require_token
+from notifier.api.auth import READ, USERS_WRITE, require_token, requires_scope
 from notifier.api.errors import ApiError, field_errors
 from notifier.extensions import db
 from notifier.preferences.store import read_preferences, write_preferences
@@ -40,6 +40,7 @@ def _answer(user_id: str) -> Response:
 
 
 @preferences_blueprint.get('/users/<user_id>/preferences')
+@requires_scope(READ)
 def get_preferences(user_id: str) -> Response:
     """The user's preferences; everything on when they chose nothing."""
     _subject(user_id)
@@ -47,6 +48,7 @@ def get_preferences(user_id: str) -> Response:
 
 
 @preferences_blueprint.put('/users/<user_id>/preferences')
+@requires_scope(USERS_WRITE)
 def put_preferences(user_id: str) -> Response:
     """Replace the user's preferences; 422 with the field errors when the document is invalid."""
     subject = _subject(user_id)

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, jsonify, request
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from notifier.api.auth import require_token
+from notifier.api.auth import ADMIN, READ, require_token, requires_scope
 from notifier.api.notifications import MAX_ID_LENGTH
 from notifier.api.errors import ApiError, field_errors
 from notifier.extensions import db
@@ -52,6 +52,7 @@ def _saved(action: Any) -> Schedule:
 
 
 @schedules_blueprint.post('')
+@requires_scope(ADMIN)
 def post_schedule() -> tuple[Response, int]:
     """Create a schedule; it first fires at its first fire time after now."""
     try:
@@ -64,6 +65,7 @@ def post_schedule() -> tuple[Response, int]:
 
 
 @schedules_blueprint.get('')
+@requires_scope(READ)
 def list_schedules() -> Response:
     """Every schedule, by name."""
     found = db.session.scalars(select(Schedule).order_by(Schedule.name)).all()
@@ -71,12 +73,14 @@ def list_schedules() -> Response:
 
 
 @schedules_blueprint.get('/<schedule_id>')
+@requires_scope(READ)
 def get_schedule(schedule_id: str) -> Response:
     """One schedule and its recent occurrences."""
     return jsonify(schedule_view(_found(schedule_id)))
 
 
 @schedules_blueprint.patch('/<schedule_id>')
+@requires_scope(ADMIN)
 def patch_schedule(schedule_id: str) -> Response:
     """Change some fields; the next fire time follows the new timing. Never fires anything by itself."""
     schedule = _found(schedule_id)
@@ -90,6 +94,7 @@ def patch_schedule(schedule_id: str) -> Response:
 
 
 @schedules_blueprint.delete('/<schedule_id>')
+@requires_scope(ADMIN)
 def delete_schedule(schedule_id: str) -> tuple[str, int]:
     """Delete a schedule (its occurrences go with it; notifications already sent stay)."""
     schedule = _found(schedule_id)

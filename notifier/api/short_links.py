@@ -12,7 +12,7 @@ from types import MappingProxyType
 from flask import Blueprint, Response, jsonify, redirect, render_template_string, request
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from notifier.api.auth import require_token
+from notifier.api.auth import READ, require_token, requires_scope
 from notifier.api.errors import ApiError
 from notifier.api.notifications import MAX_ID_LENGTH
 from notifier.extensions import db
@@ -65,6 +65,7 @@ def follow_short_link(code: str) -> WerkzeugResponse:
 
 
 @link_clicks_blueprint.get('/notifications/<notification_id>/clicks')
+@requires_scope(READ)
 def notification_clicks(notification_id: str) -> Response:
     """The clicks on a notification's short links, per target."""
     notification = None

@@ -9,22 +9,37 @@ from flask import Flask
 from flask.cli import ScriptInfo, pass_script_info
 from werkzeug.serving import run_simple
 
-from notifier.settings import settings_of
+from notifier.settings import MAX_PORT, settings_of
 from notifier.stopping import StopSignal
 from notifier.cli.preflight import preflight
 from notifier.cli.supervisor import supervise
 from notifier.errors import StartupError
+from notifier.observability.serving import prepare_multiprocess_dir, serve_metrics
 from notifier.pipeline.consumer import ConsumerProcess
 from notifier.pipeline.stages import STAGES
 from notifier.scheduler.loop import SchedulerLoop
 
 GUNICORN_THREADS = 8
+#: gunicorn's settings module: multiprocess metrics (child_exit) and the service's log format.
+GUNICORN_CONFIG = 'python:notifier.observability.gunicorn_config'
+
+metrics_port_option = click.option(
+    '--metrics-port',
+    type=click.IntRange(1, MAX_PORT),
+    default=None,
+    help="Serve this process's metrics at http://NOTIFIER_API_HOST:PORT/metrics [off].",
+)
 
 
 def _app(script_info: ScriptInfo) -> Flask:
     app = script_info.load_app()
     preflight(app)
     return app
+
+
+def _serve_metrics(app: Flask, metrics_port: int | None) -> None:
+    if metrics_port is not None:
+        serve_metrics(settings_of(app).api_host, metrics_port)
 
 
 @click.group('run')
@@ -46,14 +61,17 @@ def run_api(script_info: ScriptInfo, host: str | None, port: int | None, workers
     bind_host = host or settings.api_host
     bind_port = port or settings.api_port
     if workers:
+        prepare_multiprocess_dir(os.environ)  # every worker's metrics, summed by /metrics
         gunicorn = shutil.which('gunicorn', path=os.path.dirname(sys.executable)) or 'gunicorn'
         os.execv(gunicorn, [  # noqa: S606 - replaces this process with gunicorn on purpose
             gunicorn,
+            '--config', GUNICORN_CONFIG,
             '--workers', str(workers),
             # Threads: a WebSocket (/ws) holds a thread while it is open.
             '--threads', str(GUNICORN_THREADS),
             '--bind', '{0}:{1}'.format(bind_host, bind_port),
-            '--access-logfile', '-',
+            # No gunicorn access log: the app logs one line per request with its request id,
+            # and without the query string (tokens).
             'notifier.app:create_app()',
         ])
     run_simple(bind_host, bind_port, app, threaded=True, use_reloader=False)
@@ -66,8 +84,9 @@ def run_api(script_info: ScriptInfo, host: str | None, port: int | None, workers
     show_default=True,
     help='Comma-separated stages to run in this process.',
 )
+@metrics_port_option
 @pass_script_info
-def run_consume(script_info: ScriptInfo, only: str) -> None:
+def run_consume(script_info: ScriptInfo, only: str, metrics_port: int | None) -> None:
     """Consume queues: router, generator, worker, sender (and relay the outbox)."""
     stages = [stage.strip() for stage in only.split(',') if stage.strip()]
     unknown = sorted(set(stages) - set(STAGES))
@@ -76,16 +95,21 @@ def run_consume(script_info: ScriptInfo, only: str) -> None:
             'unknown stage {0}; choose from {1}'.format(', '.join(unknown) or '(none)', ', '.join(STAGES)),
             param_hint='--only',
         )
-    process = ConsumerProcess(_app(script_info), stages)
+    app = _app(script_info)
+    process = ConsumerProcess(app, stages)
+    _serve_metrics(app, metrics_port)
     StopSignal(process.stop).install()
     process.run()
 
 
 @run_group.command('schedule')
+@metrics_port_option
 @pass_script_info
-def run_schedule(script_info: ScriptInfo) -> None:
+def run_schedule(script_info: ScriptInfo, metrics_port: int | None) -> None:
     """Release delayed and usual notifications when they are due (and relay the outbox)."""
-    loop = SchedulerLoop(_app(script_info))
+    app = _app(script_info)
+    loop = SchedulerLoop(app)
+    _serve_metrics(app, metrics_port)
     StopSignal(loop.stop).install()
     loop.run()
 

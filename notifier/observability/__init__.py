@@ -1,1 +1,1 @@
-"""Metrics of every process (Prometheus), importable by the API, the pipeline and the scheduler."""
+"""What operators see: Prometheus metrics, structured logs and the context (request id) every line carries."""

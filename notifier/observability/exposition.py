@@ -2,8 +2,9 @@
 
 Without ``PROMETHEUS_MULTIPROC_DIR`` the metrics are this process's own. With
 it (gunicorn, several workers) they are read from the directory and summed
-over every process that wrote there. Delivery counts come from the database at
-scrape time, so they are right whichever process sent the deliveries.
+over every process that wrote there. Delivery counts, the outbox backlog,
+breakers, rate limits and queue depths are read at scrape time (database and
+RabbitMQ), so they are right whichever process did the work.
 """
 
 import logging
@@ -21,6 +22,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from notifier.models import Delivery
+from notifier.observability.gauges import DatabaseGauges
+from notifier.observability.queue_gauges import QueueGauges, QueueSource
 
 MULTIPROCESS_ENV: Final = 'PROMETHEUS_MULTIPROC_DIR'
 logger = logging.getLogger(__name__)
@@ -63,17 +66,20 @@ def multiprocess_enabled() -> bool:
     return bool(os.environ.get(MULTIPROCESS_ENV))
 
 
-def scrape_registry(session: Session) -> CollectorRegistry:
-    """A registry for one scrape: the process (or all workers') metrics and the delivery counts."""
+def scrape_registry(session: Session, queues: QueueSource | None = None) -> CollectorRegistry:
+    """A registry for one scrape: the process (or all workers') metrics, the database state, the queues."""
     registry = CollectorRegistry()
     if multiprocess_enabled():
         MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:
         registry.register(REGISTRY)
     registry.register(DeliveriesCollector(session))
+    registry.register(DatabaseGauges(session))
+    if queues is not None:
+        registry.register(QueueGauges(queues))
     return registry
 
 
-def render_metrics(session: Session) -> tuple[bytes, str]:
+def render_metrics(session: Session, queues: QueueSource | None = None) -> tuple[bytes, str]:
     """The Prometheus text exposition and its content type."""
-    return generate_latest(scrape_registry(session)), CONTENT_TYPE_LATEST
+    return generate_latest(scrape_registry(session, queues)), CONTENT_TYPE_LATEST

@@ -18,6 +18,13 @@ from prometheus_client import Counter, Histogram
 REQUEST_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 #: Latency buckets of one channel send (seconds): a file write up to an SMTP timeout.
 SEND_BUCKETS: Final = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+#: Accepted to delivered (seconds): an immediate mail in under a second up to a delayed one a day later.
+LATENCY_BUCKETS: Final = (
+    0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+    120, 300, 600, 1800, 3600, 21600, 86400,
+)
+#: The label of the metrics counted per pipeline stage.
+BY_STAGE: Final = ('stage',)
 
 events_accepted = Counter(
     'notifier_events_accepted',
@@ -33,21 +40,39 @@ api_request_seconds = Histogram(
 messages_consumed = Counter(
     'notifier_messages_consumed',
     'Messages taken from a work queue and handled by a pipeline stage',
-    ['stage'],
+    BY_STAGE,
 )
 messages_retried = Counter(
     'notifier_messages_retried',
     'Messages republished to a delay queue after a temporary failure',
-    ['stage'],
+    BY_STAGE,
 )
 messages_parked = Counter(
     'notifier_messages_parked',
     'Messages moved to the parking lot (poison, permanent failure, or retries exhausted)',
-    ['stage'],
+    BY_STAGE,
 )
 send_seconds = Histogram(
     'notifier_send_seconds',
     'Time of one channel plugin send() call',
     ['channel'],
     buckets=SEND_BUCKETS,
+)
+stage_seconds = Histogram(
+    'notifier_stage_seconds',
+    'Time a pipeline stage spent on one message, publishing what it forwards included',
+    BY_STAGE,
+    buckets=SEND_BUCKETS,
+)
+deliveries_completed = Counter(
+    'notifier_deliveries_completed',
+    'Deliveries the sender finished, by channel and final state (sent, or failed and parked)',
+    ['channel', 'state'],
+)
+delivery_latency_seconds = Histogram(
+    'notifier_delivery_latency_seconds',
+    'From accepting a notification (created_at) to its delivery marked sent; '
+    'usual and delayed notifications include their intended wait',
+    ['channel', 'urgency', 'scale'],
+    buckets=LATENCY_BUCKETS,
 )

@@ -18,20 +18,30 @@ from sqlalchemy.orm import Session
 from notifier.constants import OUTBOX_BATCH_SIZE, OUTBOX_GRACE_SECONDS
 from notifier.models import OutboxMessage
 from notifier.models.base import utcnow
+from notifier.observability.log_context import REQUEST_ID_HEADER, current_request_id, new_request_id
 from notifier.pipeline.outcomes import Forward
 
 logger = logging.getLogger(__name__)
 
-#: Publishes one message with confirms, raising when the broker did not take it.
-Publish = Callable[[str, Mapping[str, Any], str], None]
+#: The AMQP headers of a message (the request id, at least), or None for none.
+Headers = Mapping[str, Any] | None
+#: Publishes one message (routing key, body, message id, headers) with confirms,
+#: raising when the broker did not take it.
+Publish = Callable[[str, Mapping[str, Any], str, Headers], None]
 
 
 def outbox_row(forward: Forward) -> OutboxMessage:
-    """An outbox row for a message; add it in the transaction of the data it announces."""
+    """An outbox row for a message; add it in the transaction of the data it announces.
+
+    It carries the request id bound now (the API request's), or a new one (a scheduler's
+    fire, a command): every message the pipeline derives from it carries the same.
+    """
+    request_id = current_request_id() or new_request_id()
     return OutboxMessage(
         message_id=forward.message_id,
         routing_key=forward.routing_key,
         payload=dict(forward.body),
+        headers={REQUEST_ID_HEADER: request_id, **forward.headers},
     )
 
 
@@ -39,7 +49,7 @@ def _publish_rows(session: Session, rows: Collection[OutboxMessage], publish: Pu
     published = 0
     for row in rows:
         row.publish_attempts += 1
-        publish(row.routing_key, row.payload, row.message_id)
+        publish(row.routing_key, row.payload, row.message_id, row.headers)
         row.published_at = utcnow()
         published += 1
     session.commit()

@@ -16,6 +16,8 @@ class Forward:
     routing_key: str
     body: Mapping[str, Any]
     message_id: str
+    #: AMQP headers of its own; the runner adds the request id of the message it handles.
+    headers: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ import logging
 
 from flask import Flask
 
-from notifier.extensions import db, discard_session
+from notifier.extensions import db, discard_session, end_session
 from notifier.pipeline.broker import BrokerConnection
 from notifier.pipeline.outbox import Publish, relay_pending
 
@@ -38,4 +38,4 @@ class Relay:
                 discard_session()
                 return 0
             finally:
-                db.session.remove()
+                end_session()  # a connection terminated meanwhile is discarded, never raised out of the timer

@@ -3,6 +3,11 @@
 The order is always: the stage commits its work, the runner publishes what
 comes next (confirmed), and only then acks. A crash anywhere in between
 redelivers the message; the stages make the second pass harmless.
+
+Every log line while a message is handled carries its request id (from the
+message's headers), notification id, delivery id and the stage; every message
+the stage forwards carries the same request id. Each message is counted as
+consumed, and as retried or parked when it is.
 """
 
 import json
@@ -23,6 +28,7 @@ from notifier.constants import (
 )
 from notifier.extensions import discard_session
 from notifier.faults import crash_point
+from notifier.observability import log_context, metrics
 from notifier.pipeline import topology
 from notifier.pipeline.broker import BrokerConnection, IncomingMessage
 from notifier.pipeline.broker_errors import BrokerError
@@ -37,6 +43,8 @@ ContextFactory = Callable[[int, bool], StageContext]
 
 ORIGINAL_ROUTING_KEY_HEADER = 'x-notifier-original-routing-key'
 MAX_REASON_LENGTH = 1000
+#: The ids of a message body that every log line of its handling shows.
+LOGGED_IDS = ('notification_id', 'delivery_id')
 
 
 def decode_body(raw: bytes) -> dict[str, Any]:
@@ -48,6 +56,21 @@ def decode_body(raw: bytes) -> dict[str, Any]:
     if not isinstance(decoded, dict):
         raise PoisonMessageError('message is JSON but not an object')
     return decoded
+
+
+def _logged_ids(raw: bytes) -> dict[str, str | None]:
+    """The notification and delivery ids of a body, when it has them and they are safe to log."""
+    try:
+        body = decode_body(raw)
+    except PoisonMessageError:
+        return {}
+    return {name: log_context.clean_id(body.get(name)) for name in LOGGED_IDS}
+
+
+def _request_headers() -> dict[str, str]:
+    """The headers that carry the request id bound now to the next stage."""
+    request_id = log_context.current_request_id()
+    return {log_context.REQUEST_ID_HEADER: request_id} if request_id else {}
 
 
 @dataclass(frozen=True)
@@ -78,15 +101,30 @@ class StageRunner:
         return len(self._retry_delays) + 1
 
     def on_message(self, incoming: IncomingMessage) -> None:
-        """Process one message and ack it once its outcome is durable."""
+        """Process one message and ack it once its outcome is durable; log and count it."""
+        request_id = log_context.clean_id(incoming.headers.get(log_context.REQUEST_ID_HEADER))
+        logged = log_context.bound(
+            request_id=request_id or log_context.new_request_id(),
+            stage=self._stage_name,
+            **_logged_ids(incoming.body),
+        )
+        with logged:
+            metrics.messages_consumed.labels(stage=self._stage_name).inc()
+            with metrics.stage_seconds.labels(stage=self._stage_name).time():
+                self._process(incoming)
+
+    def _process(self, incoming: IncomingMessage) -> None:
         attempt = int(incoming.headers.get(ATTEMPT_HEADER, 0)) + 1
         crash_point('{0}.before_stage'.format(self._stage_name))
-        with self._app.app_context():  # its teardown removes the database session
+        # The app context's teardown ends the database session (``end_session``): what the stage did not
+        # commit is dropped, and a connection PostgreSQL terminated meanwhile is discarded instead of
+        # raising out of this pika callback (which made the process exit).
+        with self._app.app_context():
             outcome = self._guarded(incoming, lambda: self._run_stage(incoming, attempt))
             crash_point('{0}.before_forward'.format(self._stage_name))
             if isinstance(outcome, Done):
                 done = outcome
-                outcome = self._guarded(incoming, lambda: self._publish_all(done))
+                outcome = self._guarded(incoming, lambda: self._publish_all(incoming, done))
             if not isinstance(outcome, Done):
                 self._retry_or_park(incoming, outcome, attempt)
         crash_point('{0}.before_ack'.format(self._stage_name))
@@ -97,10 +135,15 @@ class StageRunner:
         replayed = bool(incoming.headers.get(REPLAY_HEADER))
         return self._stage(body, self._make_context(attempt, replayed))
 
-    def _publish_all(self, done: Done) -> Outcome:
+    def _publish_all(self, incoming: IncomingMessage, done: Done) -> Outcome:
         """Publish what the stage forwards; a lazy iterator does its work between publishes."""
+        request_headers = _request_headers()
+        forwarded = 0
         for forward in done.forward:
-            self._broker.publish(forward.routing_key, forward.body, forward.message_id)
+            headers = {**request_headers, **forward.headers}
+            self._broker.publish(forward.routing_key, forward.body, forward.message_id, headers)
+            forwarded += 1
+        logger.info('%s: handled message %s, forwarded %d', self._stage_name, incoming.message_id, forwarded)
         return Done()
 
     def _guarded(self, incoming: IncomingMessage, action: Callable[[], Outcome]) -> Outcome:
@@ -131,10 +174,13 @@ class StageRunner:
                 '%s: retrying message %s in %ss (attempt %d): %s',
                 self._stage_name, incoming.message_id, delay, attempt, outcome.reason,
             )
-            headers = {**incoming.headers, ATTEMPT_HEADER: attempt, DELAY_TIER_HEADER: str(delay)}
+            headers = {
+                **incoming.headers, **_request_headers(), ATTEMPT_HEADER: attempt, DELAY_TIER_HEADER: str(delay),
+            }
             self._broker.publish(
                 incoming.routing_key, incoming.body, incoming.message_id, headers, topology.RETRY_EXCHANGE,
             )
+            metrics.messages_retried.labels(stage=self._stage_name).inc()
         else:
             reason = outcome.reason if isinstance(outcome, Park) else 'gave up after {0} attempts: {1}'.format(
                 attempt, outcome.reason,
@@ -145,9 +191,11 @@ class StageRunner:
         logger.warning('%s: parking message %s: %s', self._stage_name, incoming.message_id, reason)
         headers = {
             **incoming.headers,
+            **_request_headers(),
             ATTEMPT_HEADER: attempt,
             PARK_REASON_HEADER: reason[:MAX_REASON_LENGTH],
             PARKED_BY_HEADER: self._stage_name,
             ORIGINAL_ROUTING_KEY_HEADER: incoming.routing_key,
         }
         self._broker.publish(topology.PARKING_LOT, incoming.body, incoming.message_id, headers)
+        metrics.messages_parked.labels(stage=self._stage_name).inc()

@@ -14,16 +14,16 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import ColumnElement, exc, or_, update
 
 from notifier.channels.base import OutgoingMessage, SendResult, SendStatus
 from notifier.faults import crash_point
 from notifier.models import Delivery, DeliveryState
+from notifier.observability.deliveries import observe_completion, timed_send
 from notifier.pipeline.context import StageContext
 from notifier.pipeline.messages import ChannelMessageSchema, load_message
 from notifier.pipeline.outcomes import Done, Outcome, Park, Retry
-from notifier.ratelimit import channel_send
+from notifier.ratelimit import send_limits
 from notifier.pipeline.skips import skip_if_opted_out
 from notifier.preferences.subjects import Recipient
 
@@ -89,7 +89,7 @@ def _record(context: StageContext, delivery_id: str, outcome: SendResult) -> Out
     for attempt in range(1, RECORD_ATTEMPTS + 1):
         try:
             return _apply(context, delivery_id, outcome)
-        except OperationalError as error:
+        except exc.OperationalError as error:
             context.session.rollback()
             if attempt == RECORD_ATTEMPTS:
                 raise
@@ -116,7 +116,7 @@ def send(body: Mapping[str, Any], context: StageContext) -> Outcome:
     if channel is None:
         return Park('no installed plugin provides channel {0!r}'.format(delivery.channel))
     if context.limiter is not None:
-        context.limiter.acquire(channel_send(delivery.channel))
+        context.limiter.acquire_all(send_limits(delivery.channel, delivery.recipient))
     if _skipped_as_opted_out(context, message, delivery) or not _claim(context, delivery.id):
         context.session.refresh(delivery)
         if delivery.state == DeliveryState.sending:
@@ -125,7 +125,7 @@ def send(body: Mapping[str, Any], context: StageContext) -> Outcome:
     context.session.refresh(delivery)
     crash_point('sender.after_claim')
     rendered = message['rendered']
-    outcome = channel.send(OutgoingMessage(
+    outcome = timed_send(delivery.channel, channel.send, OutgoingMessage(
         delivery_id=delivery.id,
         notification_id=delivery.notification_id,
         recipient=delivery.recipient,
@@ -136,4 +136,6 @@ def send(body: Mapping[str, Any], context: StageContext) -> Outcome:
         blocks=rendered['blocks'],
     ))
     crash_point('sender.after_send')
-    return _record(context, delivery.id, outcome)
+    decision = _record(context, delivery.id, outcome)
+    observe_completion(context.session, message['delivery_id'], decision)
+    return decision

@@ -16,7 +16,7 @@ from typing import Any
 from flask import Flask
 
 from notifier.backoff import Backoff
-from notifier.extensions import db, discard_session
+from notifier.extensions import db, discard_session, end_session
 from notifier.models.base import utcnow
 from notifier.pipeline.broker import BrokerConnection
 from notifier.pipeline.broker_errors import BrokerConnectionLostError, BrokerUnavailableError
@@ -46,11 +46,17 @@ class SchedulerLoop:
         """Finish the current pass and return from :meth:`run`; safe from a signal handler."""
         self._stopping.set()
 
-    def publish(self, routing_key: str, body: Mapping[str, Any], message_id: str) -> None:
+    def publish(
+        self,
+        routing_key: str,
+        body: Mapping[str, Any],
+        message_id: str,
+        headers: Mapping[str, Any] | None = None,
+    ) -> None:
         """Publish through the broker, connecting first if it is time to try again."""
         if not self._broker.is_open:
             self._connect()
-        self._broker.publish(routing_key, body, message_id)
+        self._broker.publish(routing_key, body, message_id, headers)
 
     def tick(self) -> int:
         """One pass: fire due schedules, release due notifications, relay the outbox.
@@ -68,7 +74,7 @@ class SchedulerLoop:
                 discard_session()
                 written = 0
             finally:
-                db.session.remove()
+                end_session()  # a connection terminated meanwhile is discarded, never raised out of the loop
         self._relay.relay_once()
         return written
 

@@ -273,7 +273,7 @@ class ChaosRun:
 
     def parked(self) -> int:
         """Messages in the parking lot."""
-        return self.isolated.queue_depths().get(PARKING_LOT, 0)
+        return self.isolated.ready_messages(PARKING_LOT)
 
     @contextmanager
     def meanwhile(self, action: Callable[[], None], every: float) -> Iterator[None]:

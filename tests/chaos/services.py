@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import quote
 
+import pika
 import psycopg
 
 logger = logging.getLogger(__name__)
@@ -90,6 +91,19 @@ class Isolated:
     def queue_depths(self) -> dict[str, int]:
         """Messages (ready + unacked) per queue of the vhost."""
         return self._listed('messages')
+
+    def ready_messages(self, queue: str) -> int:
+        """Messages ready in one queue, asked over AMQP (``queue.declare`` passive): exact at once.
+
+        ``rabbitmqctl list_queues`` reads a quorum queue's count from statistics emitted every few
+        seconds; right after messages arrive it can still say 0 (the poison scenario counted 0 parked).
+        """
+        connection = pika.BlockingConnection(pika.URLParameters(self.broker_url))
+        try:
+            declared = connection.channel().queue_declare(queue, passive=True)
+        finally:
+            connection.close()
+        return int(declared.method.message_count or 0)
 
     def consumer_counts(self) -> dict[str, int]:
         """Consumers per queue of the vhost."""

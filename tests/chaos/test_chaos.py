@@ -109,6 +109,11 @@ def test_database_connections_terminated(launch: Launcher) -> None:
             faults.wait_for_mails(run, count, timeout=10)
         outcome = _drained(run, '3 pg_terminate_backend')
         _assert_exact(outcome, run)
+        # No process may exit on its own: each exit hands every prefetched message back to the queue
+        # and charges it against the delivery limit; without a supervisor the stage would stop.
+        assert not run.supervisor.other_exits(), '{0}\n{1}'.format(
+            run.supervisor.other_exits(), run.supervisor.logs()[-6000:],
+        )
 
 
 def test_smtp_temporary_failure_then_recovery(launch: Launcher) -> None:
