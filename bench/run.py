@@ -302,7 +302,7 @@ def rate_limited(service: Service, sink: CountingSink, database_url: str, count:
 def main() -> None:
     smtp_port = free_port()
     sink, controller = start_sink(smtp_port)
-    rows: list[tuple[str, str]] = []
+    rows = Rows()
     with ExitStack() as stack:
         stack.callback(controller.stop)
         database_url = stack.enter_context(own_database())
@@ -340,6 +340,14 @@ def main() -> None:
     print('\nnotifier bench on {0} ({1} cores)'.format(socket.gethostname(), os.cpu_count()))
     for label, figure in rows:
         print('  {0:<{1}}  {2}'.format(label, width, figure))
+
+
+class Rows(list[tuple[str, str]]):
+    """The table's rows; each is also printed (stderr) as soon as it is measured."""
+
+    def append(self, row: tuple[str, str]) -> None:
+        print('bench:   {0}: {1}'.format(*row), file=sys.stderr, flush=True)
+        super().append(row)
 
 
 def step(label: str) -> None:
