@@ -27,7 +27,8 @@ DEFAULT_PORT = 8000
 DEFAULT_PREFETCH = 16
 DEFAULT_DELIVERY_LIMIT = 50
 DEFAULT_SENDING_LEASE = 60.0
-DEFAULT_EXPANSION_PAGE = 500
+DEFAULT_EXPANSION_PAGE = 100
+DEFAULT_BULK_PREFETCH = 2
 MAX_EXPANSION_PAGE = 500
 MAX_PORT = 65535
 MAX_PREFETCH = 10000
@@ -108,6 +109,8 @@ class Settings(BaseSettings):
     api_port: int = Field(default=DEFAULT_PORT, ge=1, le=MAX_PORT)
     secret_key: str = ''
     prefetch: int = Field(default=DEFAULT_PREFETCH, ge=1, le=MAX_PREFETCH)
+    #: Unacked messages per consumer of a bulk lane: an instant message waits behind at most these.
+    bulk_prefetch: int = Field(default=DEFAULT_BULK_PREFETCH, ge=1, le=MAX_PREFETCH)
     retry_delays: str = '10s,1m,10m,1h'
     # Every unacked message of a killed consumer counts one delivery: keep this well above
     # the number of crashes a healthy message may witness (our own attempt header counts retries).

@@ -97,6 +97,16 @@ class ConsumerProcess:
         self._subscribe(channel_names)
         Relay(self._app, self._broker, self._settings.relay_interval).tick()
 
+    def _route(self, routing_key: str, runner: StageRunner) -> Route[IncomingMessage]:
+        """A queue to read; a bulk lane with a small prefetch, so instant messages wait behind few."""
+        bulk = routing_key.endswith(topology.BULK_LANE_SUFFIX)
+        return Route(
+            topology.queue_name(routing_key),
+            runner.on_message,
+            self._dependencies.guard_for(routing_key),
+            healthy_prefetch=self._settings.bulk_prefetch if bulk else None,
+        )
+
     def _subscribe(self, channel_names: Sequence[str]) -> None:
         wiring = StageWiring(
             app=self._app,
@@ -108,9 +118,6 @@ class ConsumerProcess:
         for stage_name in self._stage_names:
             spec = STAGES[stage_name]
             runner = StageRunner(wiring, stage_name, spec.function)
-            routes.extend(
-                Route(topology.queue_name(routing_key), runner.on_message, self._dependencies.guard_for(routing_key))
-                for routing_key in spec.routing_keys(channel_names)
-            )
+            routes.extend(self._route(routing_key, runner) for routing_key in spec.routing_keys(channel_names))
         self._switch.connect(routes)
         logger.info('consuming: %s (channels: %s)', ', '.join(self._stage_names), ', '.join(channel_names))

@@ -32,6 +32,7 @@ from notifier.pipeline.outcomes import Done, Forward, Outcome, Park, Retry
 from notifier.pipeline.router import generator_message
 from notifier.pipeline.skips import record_skip
 from notifier.preferences.rules import decide
+from notifier.preferences.snapshot import PagePreferences
 from notifier.ratelimit import GENERATOR_PUBLISH
 from notifier.users import DirectoryUnavailableError
 
@@ -45,23 +46,27 @@ def _skip_channels(context: StageContext, notification: Notification, recipient:
         record_skip(context.session, notification.id, recipient, channel, reason)
 
 
-def _forwards(context: StageContext, notification: Notification, addressee: Addressee) -> Iterator[Forward]:
+def _forwards(
+    context: StageContext, notification: Notification, addressee: Addressee, preferences: PagePreferences,
+) -> Iterator[Forward]:
     if not has_any_address(context, addressee, notification.channels):
         reason = missing_address_reason(context, addressee, notification.channels[0])
         _skip_channels(context, notification, addressee.delivery_recipient, reason)
         return
     for channel in notification.channels:
-        if _allowed(context, notification, addressee, channel):
+        if _allowed(context, notification, addressee, channel, preferences):
             for forward in addressed_forwards(context, notification, addressee, channel):
                 if context.limiter is not None:
                     context.limiter.acquire(GENERATOR_PUBLISH)
                 yield forward
 
 
-def _allowed(context: StageContext, notification: Notification, addressee: Addressee, channel: str) -> bool:
+def _allowed(
+    context: StageContext, notification: Notification, addressee: Addressee, channel: str, preferences: PagePreferences,
+) -> bool:
     """The recipient's preferences allow this channel now; else the delivery is skipped with why."""
     category = category_of(notification.type)
-    verdict = decide(context.session, addressee.recipient, category, channel, context.clock())
+    verdict = decide(preferences, addressee.recipient, category, channel, context.clock())
     if verdict.allowed and verdict.wait_until is None:
         return True
     reason = QUIET_HOURS if verdict.allowed else verdict.reason
@@ -92,8 +97,10 @@ def _page_messages(
     pinned = {TEMPLATES_AS_OF: mailing.started_at.isoformat()}
     for recipient, reason in page.skipped:
         _skip_channels(context, notification, recipient, reason)
+    recipients = [addressee.recipient for addressee in page.addressees]
+    preferences = PagePreferences(context.session, recipients, category_of(notification.type))
     for addressee in page.addressees:
-        for forward in _forwards(context, notification, addressee):
+        for forward in _forwards(context, notification, addressee, preferences):
             yield replace(forward, body={**forward.body, **pinned})
 
 

@@ -8,8 +8,9 @@ if ``now`` is inside them.
 """
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Protocol
 
 from sqlalchemy import false, select
 from sqlalchemy.orm import Session
@@ -36,33 +37,66 @@ SEND = Verdict(allowed=True)
 SKIP = Verdict(allowed=False, reason=OPTED_OUT)
 
 
+class PreferenceReader(Protocol):
+    """Where the rules read preferences: the database per call, or a page's snapshot."""
+
+    def everything_off(self, subjects: Sequence[str]) -> bool:
+        """Whether any of the subjects opted out of everything."""
+
+    def switched_off(self, subjects: Sequence[str], category: str, channel: str) -> bool:
+        """Whether any of the subjects turned the category off on this channel or on every channel."""
+
+    def profile(self, subject: str) -> PreferenceProfile | None:
+        """The subject's profile (quiet hours, time zone), if any."""
+
+
+class DatabasePreferences:
+    """Reads each answer from the database when asked (one recipient at a time)."""
+
+    def __init__(self, session: Session) -> None:
+        """Read through ``session``."""
+        self._session = session
+
+    def everything_off(self, subjects: Sequence[str]) -> bool:
+        """Whether any of the subjects opted out of everything."""
+        return self._session.scalar(
+            select(PreferenceProfile.subject)
+            .where(PreferenceProfile.subject.in_(subjects), PreferenceProfile.opted_out)
+            .limit(1),
+        ) is not None
+
+    def switched_off(self, subjects: Sequence[str], category: str, channel: str) -> bool:
+        """Whether any of the subjects turned the category off on this channel or on every channel."""
+        return self._session.scalar(
+            select(Preference.subject).where(
+                Preference.subject.in_(subjects),
+                Preference.category == category,
+                Preference.channel.in_((EVERY_CHANNEL, channel)),
+                Preference.enabled == false(),
+            ).limit(1),
+        ) is not None
+
+    def profile(self, subject: str) -> PreferenceProfile | None:
+        """The subject's profile (quiet hours, time zone), if any."""
+        return self._session.get(PreferenceProfile, subject)
+
+
 def opted_out(session: Session, recipient: Recipient, category: str, channel: str) -> bool:
     """Whether the recipient turned this category off on this channel, or everything off."""
+    return _opted_out(DatabasePreferences(session), recipient, category, channel)
+
+
+def _opted_out(reader: PreferenceReader, recipient: Recipient, category: str, channel: str) -> bool:
     subjects = recipient.subjects
     if category == Category.transactional or not subjects:
         return False
-    everything_off = session.scalar(
-        select(PreferenceProfile.subject)
-        .where(PreferenceProfile.subject.in_(subjects), PreferenceProfile.opted_out)
-        .limit(1),
-    )
-    if everything_off is not None:
-        return True
-    switched_off = session.scalar(
-        select(Preference.subject).where(
-            Preference.subject.in_(subjects),
-            Preference.category == category,
-            Preference.channel.in_((EVERY_CHANNEL, channel)),
-            Preference.enabled == false(),
-        ).limit(1),
-    )
-    return switched_off is not None
+    return reader.everything_off(subjects) or reader.switched_off(subjects, category, channel)
 
 
-def quiet_hours_end(session: Session, recipient: Recipient, now: dt.datetime) -> dt.datetime | None:
+def _quiet_hours_end(reader: PreferenceReader, recipient: Recipient, now: dt.datetime) -> dt.datetime | None:
     """When the recipient's quiet hours holding ``now`` end; the user's profile comes before the address's."""
     for subject in recipient.subjects:
-        profile = session.get(PreferenceProfile, subject)
+        profile = reader.profile(subject)
         if profile is None or not (profile.quiet_start and profile.quiet_end):
             continue
         zone = zone_named(profile.time_zone or recipient.time_zone)
@@ -70,13 +104,20 @@ def quiet_hours_end(session: Session, recipient: Recipient, now: dt.datetime) ->
     return None
 
 
-def decide(session: Session, recipient: Recipient, category: str, channel: str, now: dt.datetime) -> Verdict:
-    """What to do with a notification of ``category`` on ``channel`` for ``recipient`` at ``now``."""
+def decide(
+    reader: Session | PreferenceReader, recipient: Recipient, category: str, channel: str, now: dt.datetime,
+) -> Verdict:
+    """What to do with a notification of ``category`` on ``channel`` for ``recipient`` at ``now``.
+
+    ``reader`` is a database session, or a snapshot of a page's preferences (``preferences.snapshot``).
+    """
+    if isinstance(reader, Session):
+        reader = DatabasePreferences(reader)
     if category == Category.transactional:
         return SEND
-    if opted_out(session, recipient, category, channel):
+    if _opted_out(reader, recipient, category, channel):
         return SKIP
-    wait_until = quiet_hours_end(session, recipient, now)
+    wait_until = _quiet_hours_end(reader, recipient, now)
     if wait_until is not None:
         return Verdict(allowed=True, wait_until=wait_until)
     return SEND

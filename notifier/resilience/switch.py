@@ -50,6 +50,8 @@ class Route(Generic[Message]):
     guard: Guard | None = None
     consumer_tag: str | None = None
     prefetch: int = 0
+    #: This queue's healthy prefetch when it is not the process's (a bulk lane's is smaller).
+    healthy_prefetch: int | None = None
 
 
 class QueueSwitch(Generic[Message]):
@@ -121,12 +123,13 @@ class QueueSwitch(Generic[Message]):
 
     def _wanted_prefetch(self, route: Route[Message]) -> int:
         """0: do not read; 1 while probing or recovering; else the configured prefetch."""
+        healthy = route.healthy_prefetch or self._prefetch
         if route.guard is None:
-            return self._prefetch
+            return healthy
         phase = route.guard.breaker.phase
         if phase == BreakerPhase.open:
             return 0
-        return self._prefetch if phase == BreakerPhase.closed else 1
+        return healthy if phase == BreakerPhase.closed else 1
 
     def _sync(self, route: Route[Message]) -> None:
         wanted = self._wanted_prefetch(route)
