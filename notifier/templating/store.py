@@ -15,6 +15,7 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
+from notifier.templating.budget import RenderBudget, RenderLimitError, budgeted_range, collect, limit_reason
 from notifier.templating.plaintext import html_to_text
 
 #: Looks up a stored template's source by its store name; ``None`` when there is none.
@@ -103,6 +104,7 @@ class TemplateStore:
             auto_reload=stored_lookup is not None,
         )
         self._environment.filters.update(filters or {})
+        self._environment.globals['range'] = budgeted_range
 
     def render(
         self,
@@ -118,12 +120,15 @@ class TemplateStore:
         """
         template = self._load(channel, name, (locale, self._default_locale), as_of)
         try:
-            context = template.new_context(dict(fields))
-            blocks = {
-                block_name: Markup(''.join(render_block(context))).unescape()
-                if block_name != 'html' else ''.join(render_block(context))
-                for block_name, render_block in template.blocks.items()
-            }
+            with RenderBudget():
+                context = template.new_context(dict(fields))
+                blocks = {
+                    block_name: Markup(collect(render_block(context))).unescape()
+                    if block_name != 'html' else collect(render_block(context))
+                    for block_name, render_block in template.blocks.items()
+                }
+        except (RenderLimitError, RecursionError) as error:
+            raise TemplateError('template {0!r} {1}'.format(name, limit_reason(error))) from None
         except jinja2.UndefinedError as error:
             raise TemplateError('template {0!r} needs a field the event did not give: {1}'.format(
                 name, error.message,
