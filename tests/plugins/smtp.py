@@ -3,6 +3,8 @@
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Protocol, TypeVar
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
@@ -41,19 +43,32 @@ class RecordingHandler:
             return [mail for mail in self.messages if mail['To'] == address]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(('127.0.0.1', 0))
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[RecordingHandler]:
-    """A running SMTP server, as its recording handler (which knows the port)."""
-    recorder = RecordingHandler(_free_port())
+class _Listening(Protocol):
+    port: int
+
+
+Recorder = TypeVar('Recorder', bound=_Listening)
+
+
+@contextmanager
+def serving_smtp(recorder: Recorder) -> Iterator[Recorder]:
+    """An in-process SMTP server on ``recorder.port`` while the block runs."""
     controller = Controller(recorder, hostname='127.0.0.1', port=recorder.port)
     controller.start()
     try:
         yield recorder
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[RecordingHandler]:
+    """A running SMTP server, as its recording handler (which knows the port)."""
+    with serving_smtp(RecordingHandler(free_port())) as recorder:
+        yield recorder

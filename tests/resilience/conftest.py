@@ -7,7 +7,6 @@ from typing import Any
 
 import pika
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from flask import Flask, Response, request
 
@@ -15,7 +14,7 @@ from notifier.extensions import db
 from notifier.models import BreakerState
 from notifier.pipeline import topology
 from notifier.settings import SETTINGS_KEY, settings_of
-from tests.plugins.smtp import RecordingHandler, _free_port  # noqa: WPS450 - the shared helper
+from tests.plugins.smtp import RecordingHandler, free_port, serving_smtp
 from tests.users.reference_server import ReferenceDirectory, serving
 
 #: Breakers that open after three failures, probe every half second and ramp up in one-second steps;
@@ -105,13 +104,8 @@ def flaky_users() -> Iterator[FlakyDirectory]:
 @pytest.fixture
 def flaky_smtp() -> Iterator[FlakySmtp]:
     """An SMTP server that can refuse everything for a while."""
-    recorder = FlakySmtp(_free_port())
-    controller = Controller(recorder, hostname='127.0.0.1', port=recorder.port)
-    controller.start()
-    try:
+    with serving_smtp(FlakySmtp(free_port())) as recorder:
         yield recorder
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
