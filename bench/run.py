@@ -20,6 +20,7 @@ import smtplib
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -304,7 +305,7 @@ def rate_limited(service: Service, sink: CountingSink, database_url: str, count:
     try:
         add_users(database_url, count, 'rate')
         sink.reset()
-        accepted = service.post('/api/v1/events', {
+        service.post('/api/v1/events', {
             'meta': {'scale': 'bulk', 'audience': {'segment': 'rate'}},
             'type': 'info', 'fields': {'title': 'Премьера', 'text': 'Для вас'},
         })
@@ -324,7 +325,7 @@ def main() -> None:
         stack.callback(controller.stop)
         database_url = stack.enter_context(own_database())
         broker_url = stack.enter_context(own_vhost())
-        tmp = Path(stack.enter_context(__import__('tempfile').TemporaryDirectory()))
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         step('raw SMTP ceiling')
         ceiling = raw_ceiling(smtp_port, sink)
         rows.append(('raw ceiling (one SMTP connection)', '{0:.0f} mails/s'.format(ceiling)))
@@ -354,22 +355,28 @@ def main() -> None:
         observed = rate_limited(service, sink, database_url, int(RATE * 10))
         rows.append(('rate limit generator.publish {0:g}/s'.format(RATE), 'observed {0:.1f}/s ({1:+.1f} %)'.format(observed, 100 * (observed - RATE) / RATE)))
     width = max(len(label) for label, _ in rows)
-    print('\nnotifier bench on {0} ({1} cores)'.format(socket.gethostname(), os.cpu_count()))
+    sys.stdout.write('\nnotifier bench on {0} ({1} cores)\n'.format(socket.gethostname(), os.cpu_count()))
     for label, figure in rows:
-        print('  {0:<{1}}  {2}'.format(label, width, figure))
+        sys.stdout.write('  {0:<{1}}  {2}\n'.format(label, width, figure))
 
 
 class Rows(list[tuple[str, str]]):
     """The table's rows; each is also printed (stderr) as soon as it is measured."""
 
     def append(self, row: tuple[str, str]) -> None:
-        print('bench:   {0}: {1}'.format(*row), file=sys.stderr, flush=True)
+        say('  {0}: {1}'.format(*row))
         super().append(row)
 
 
+def say(line: str) -> None:
+    """A progress line on stderr, at once (the bench runs for minutes; stdout keeps the table)."""
+    sys.stderr.write('bench: {0}\n'.format(line))
+    sys.stderr.flush()
+
+
 def step(label: str) -> None:
-    """Say what the bench is doing now (it runs for minutes)."""
-    print('bench: {0}…'.format(label), file=sys.stderr, flush=True)
+    """Say what the bench is doing now."""
+    say('{0}…'.format(label))
 
 
 if __name__ == '__main__':

@@ -22,7 +22,7 @@ from notifier.pipeline.expansion import expand_mailing
 from notifier.pipeline.messages import NotificationMessageSchema, load_message
 from notifier.pipeline.outcomes import Done, Outcome, Park, Retry
 from notifier.pipeline.skips import record_skip
-from notifier.preferences.rules import decide
+from notifier.preferences.rules import DatabasePreferences, decide
 from notifier.users import DirectoryUnavailableError, UserProfile
 
 
@@ -37,7 +37,7 @@ def _expand(context: StageContext, notification: Notification, addressee: Addres
     category = category_of(notification.type)
     forward = []
     for channel in notification.channels:
-        verdict = decide(context.session, addressee.recipient, category, channel, context.clock())
+        verdict = decide(DatabasePreferences(context.session), addressee.recipient, category, channel, context.clock())
         if verdict.wait_until is not None:
             notification.status = NotificationStatus.scheduled
             notification.scheduled_at = verdict.wait_until

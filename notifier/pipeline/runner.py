@@ -58,11 +58,21 @@ def decode_body(raw: bytes) -> dict[str, Any]:
     return decoded
 
 
-def _logged_ids(raw: bytes) -> dict[str, str | None]:
-    """The notification and delivery ids of a body, when it has them and they are safe to log."""
+#: A message's JSON object, or why it has none (raised when the stage runs, so the message is parked).
+Decoded = dict[str, Any] | PoisonMessageError
+
+
+def _decoded(raw: bytes) -> Decoded:
+    """The body, decoded once per message (for the log context and for the stage)."""
     try:
-        body = decode_body(raw)
-    except PoisonMessageError:
+        return decode_body(raw)
+    except PoisonMessageError as error:
+        return error
+
+
+def _logged_ids(body: Decoded) -> dict[str, str | None]:
+    """The notification and delivery ids of a body, when it has them and they are safe to log."""
+    if isinstance(body, PoisonMessageError):
         return {}
     return {name: log_context.clean_id(body.get(name)) for name in LOGGED_IDS}
 
@@ -103,24 +113,25 @@ class StageRunner:
     def on_message(self, incoming: IncomingMessage) -> None:
         """Process one message and ack it once its outcome is durable; log and count it."""
         request_id = log_context.clean_id(incoming.headers.get(log_context.REQUEST_ID_HEADER))
+        body = _decoded(incoming.body)
         logged = log_context.bound(
             request_id=request_id or log_context.new_request_id(),
             stage=self._stage_name,
-            **_logged_ids(incoming.body),
+            **_logged_ids(body),
         )
         with logged:
             metrics.messages_consumed.labels(stage=self._stage_name).inc()
             with metrics.stage_seconds.labels(stage=self._stage_name).time():
-                self._process(incoming)
+                self._process(incoming, body)
 
-    def _process(self, incoming: IncomingMessage) -> None:
+    def _process(self, incoming: IncomingMessage, body: Decoded) -> None:
         attempt = int(incoming.headers.get(ATTEMPT_HEADER, 0)) + 1
         crash_point('{0}.before_stage'.format(self._stage_name))
         # The app context's teardown ends the database session (``end_session``): what the stage did not
         # commit is dropped, and a connection PostgreSQL terminated meanwhile is discarded instead of
         # raising out of this pika callback (which made the process exit).
         with self._app.app_context():
-            outcome = self._guarded(incoming, lambda: self._run_stage(incoming, attempt))
+            outcome = self._guarded(incoming, lambda: self._run_stage(incoming, body, attempt))
             crash_point('{0}.before_forward'.format(self._stage_name))
             if isinstance(outcome, Done):
                 done = outcome
@@ -130,8 +141,9 @@ class StageRunner:
         crash_point('{0}.before_ack'.format(self._stage_name))
         self._broker.ack(incoming.delivery_tag)
 
-    def _run_stage(self, incoming: IncomingMessage, attempt: int) -> Outcome:
-        body = decode_body(incoming.body)
+    def _run_stage(self, incoming: IncomingMessage, body: Decoded, attempt: int) -> Outcome:
+        if isinstance(body, PoisonMessageError):
+            raise body
         replayed = bool(incoming.headers.get(REPLAY_HEADER))
         return self._stage(body, self._make_context(attempt, replayed))
 

@@ -104,15 +104,11 @@ def _quiet_hours_end(reader: PreferenceReader, recipient: Recipient, now: dt.dat
     return None
 
 
-def decide(
-    reader: Session | PreferenceReader, recipient: Recipient, category: str, channel: str, now: dt.datetime,
-) -> Verdict:
+def decide(reader: PreferenceReader, recipient: Recipient, category: str, channel: str, now: dt.datetime) -> Verdict:
     """What to do with a notification of ``category`` on ``channel`` for ``recipient`` at ``now``.
 
-    ``reader`` is a database session, or a snapshot of a page's preferences (``preferences.snapshot``).
+    ``reader`` is :class:`DatabasePreferences`, or a snapshot of a page's preferences (``preferences.snapshot``).
     """
-    if isinstance(reader, Session):
-        reader = DatabasePreferences(reader)
     if category == Category.transactional:
         return SEND
     if _opted_out(reader, recipient, category, channel):

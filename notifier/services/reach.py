@@ -18,7 +18,7 @@ from notifier.notification_types import category_of
 from notifier.pipeline.addressing import Addressee
 from notifier.pipeline.channel_addresses import MISSING
 from notifier.pipeline.expansion import QUIET_HOURS
-from notifier.preferences.rules import decide
+from notifier.preferences.rules import DatabasePreferences, decide
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class Reach:
     ) -> str | None:
         """Why the generator skips the recipient on ``channel`` at ``moment``; ``None`` when it sends."""
         category = category_of(notification.type)
-        verdict = decide(self.session, addressee.recipient, category, channel, moment)
+        verdict = decide(DatabasePreferences(self.session), addressee.recipient, category, channel, moment)
         if not verdict.allowed:
             return verdict.reason
         if verdict.wait_until is not None:
