@@ -1,19 +1,27 @@
 """``make bench``: prints one table of figures measured on this machine.
 
-- raw ceiling: mails/s the SMTP sink takes from a bare client on one persistent connection;
-- end to end: individual notifications posted through the API, mails/s received, ratio to the ceiling;
-- bulk: a mailing to the local directory on PostgreSQL, mails/s, and the generator's highest RSS while it runs
-  at two audience sizes (flat memory means the two are close);
+The SMTP sink runs in a process of its own (``bench.sink``).
+
+- raw ceiling: mails/s the sink takes from a bare smtplib client on one persistent connection, in this run;
+- individual via the batch endpoint: events posted 100 per request, mails/s at the sink, ratio to the ceiling;
+- individual, one POST per event: 8 client threads on keep-alive connections;
+- CPU per mail by component for each of these and for the big mailing;
+- bulk: a mailing to the local directory on PostgreSQL, mails/s, ratio, wall time, and the generator's highest
+  RSS while it runs at two audience sizes (flat memory means the two are close);
 - latency: while the big mailing is sent, instant notifications posted one at a time;
   p50/p99 from the POST to the mail's arrival at the sink (they take the priority lane);
 - rate limit: with generator.publish at R/s, the observed expansion rate.
 
-Environment: BENCH_INDIVIDUAL (default 2000), BENCH_BULK_SMALL (1000), BENCH_BULK (10000),
-BENCH_RATE (40; the rate is observed at the sink, so R must stay below what the pipeline sustains), BENCH_INSTANT (100, posted 4 a second during the big mailing). Uses the machine's PostgreSQL and RabbitMQ (a database and vhost of its own).
+Environment: BENCH_INDIVIDUAL (default 5000), BENCH_BULK_SMALL (10000), BENCH_BULK (100000),
+BENCH_RATE (200; observed at the sink, so R must stay below what the pipeline sustains), BENCH_INSTANT (100,
+posted 4 a second during the big mailing), BENCH_CONSUMERS (2 ``consume`` processes). Uses the machine's
+PostgreSQL and RabbitMQ (a database and vhost of its own).
 """
 
 import concurrent.futures
+import http.client
 import json
+import threading
 import os
 import signal
 import smtplib
@@ -31,16 +39,19 @@ from typing import Any
 
 import psycopg
 
-from bench.sink import CountingSink, start_sink
+from bench.sink import SinkReader, start_sink
 from tests.plugins.services import own_database, own_vhost
 
 TOKEN = 'bench'
 PYTHON = sys.executable
-INDIVIDUAL = int(os.environ.get('BENCH_INDIVIDUAL', '2000'))
-BULK_SMALL = int(os.environ.get('BENCH_BULK_SMALL', '1000'))
-BULK = int(os.environ.get('BENCH_BULK', '10000'))
-RATE = float(os.environ.get('BENCH_RATE', '40'))  # observed at the sink: keep it below the pipeline's capacity
+INDIVIDUAL = int(os.environ.get('BENCH_INDIVIDUAL', '5000'))
+BULK_SMALL = int(os.environ.get('BENCH_BULK_SMALL', '10000'))
+BULK = int(os.environ.get('BENCH_BULK', '100000'))
+RATE = float(os.environ.get('BENCH_RATE', '200'))  # observed at the sink: keep it below the pipeline's capacity
 INSTANT = int(os.environ.get('BENCH_INSTANT', '100'))
+CONSUMERS = int(os.environ.get('BENCH_CONSUMERS', '2'))
+EVENTS_PER_BATCH = 100
+CLIENT_THREADS = 8
 INSTANT_SPACING = 0.25
 RAW_MAILS = 3000
 
@@ -60,7 +71,7 @@ def wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> floa
     return time.monotonic() - started
 
 
-def raw_ceiling(port: int, sink: CountingSink) -> float:
+def raw_ceiling(port: int, sink: SinkReader) -> float:
     mail = EmailMessage()
     mail['From'] = 'bench@cinema.example'
     mail['To'] = 'raw@example.com'
@@ -107,17 +118,19 @@ def service_pids() -> dict[str, list[int]]:
 class CpuMeter:
     """CPU seconds per component over a stretch of the bench."""
 
-    def __init__(self, service: 'Service') -> None:
+    def __init__(self, service: 'Service', sink_pid: int) -> None:
         self.pids = {name: [process.pid] for name, process in service.processes.items()}
         self.pids.update(service_pids())
+        self.pids['SMTP sink'] = [sink_pid]
         self.started = self.read()
 
     def read(self) -> dict[str, float]:
         spent = {name: sum(cpu_seconds(pid) for pid in pids) for name, pids in self.pids.items()}
-        spent['bench + SMTP sink'] = cpu_seconds(os.getpid(), with_children=False)  # its children are the service
+        spent['bench client'] = cpu_seconds(os.getpid(), with_children=False)  # its children are the service
         return spent
 
     def per_mail_ms(self, mails: int) -> str:
+        mails = max(1, mails)
         ended = self.read()
         spent = {name: ended[name] - self.started.get(name, 0.0) for name in ended}
         parts = ['{0} {1:.1f}'.format(name, 1000 * seconds / mails) for name, seconds in spent.items() if seconds > 0]
@@ -193,10 +206,8 @@ def running_service(database_url: str, broker_url: str, smtp_port: int, tmp: Pat
     subprocess.run([PYTHON, '-m', 'notifier', 'db', 'upgrade', 'heads'], env=env, check=True, capture_output=True)
     service = Service(env, free_port())
     service.start('api', 'run', 'api', '--workers', '2', '--port', str(service.api_port))
-    service.start('router+generator', 'run', 'consume', '--only', 'router,generator')
-    service.start('worker', 'run', 'consume', '--only', 'worker')
-    service.start('sender-1', 'run', 'consume', '--only', 'sender')
-    service.start('sender-2', 'run', 'consume', '--only', 'sender')
+    for number in range(1, CONSUMERS + 1):
+        service.start('consume-{0}'.format(number), 'run', 'consume')
     service.start('scheduler', 'run', 'schedule')
     try:
         wait_until(lambda: _healthy(service), 60, 'the API')
@@ -213,19 +224,61 @@ def _healthy(service: Service) -> bool:
     return True
 
 
-def end_to_end(service: Service, sink: CountingSink) -> float:
+class KeepAliveClient:
+    """One HTTP/1.1 connection per client thread, reused across requests (as a calling service would)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.local = threading.local()
+
+    def post(self, path: str, body: Any) -> Any:
+        connection = getattr(self.local, 'connection', None)
+        if connection is None:
+            connection = http.client.HTTPConnection('127.0.0.1', self.port, timeout=60)
+            self.local.connection = connection
+        connection.request('POST', path, json.dumps(body), {
+            'Authorization': 'Bearer ' + TOKEN, 'Content-Type': 'application/json',
+        })
+        response = connection.getresponse()
+        payload = response.read()
+        if response.status >= 300:
+            raise SystemExit('bench: {0} answered {1}: {2!r}'.format(path, response.status, payload[:300]))
+        return json.loads(payload)
+
+
+def individual_event(prefix: str, number: int) -> dict[str, Any]:
+    return {
+        'meta': {'urgency': 'immediate', 'email': '{0}{1}@example.com'.format(prefix, number)},
+        'type': 'info', 'fields': {'title': 'Премьера', 'text': 'Сегодня'},
+    }
+
+
+def one_post_per_event(service: Service, sink: SinkReader) -> float:
+    """INDIVIDUAL events, one POST each, from CLIENT_THREADS keep-alive clients; mails/s at the sink."""
+    client = KeepAliveClient(service.api_port)
     sink.reset()
     started = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=CLIENT_THREADS) as pool:
+        list(pool.map(lambda number: client.post('/api/v1/events', individual_event('one', number)), range(INDIVIDUAL)))
+    wait_until(lambda: sink.count_to('one') >= INDIVIDUAL, 900, 'the individual mails (one POST each)')
+    return INDIVIDUAL / (time.monotonic() - started)
 
-    def post(number: int) -> None:
-        service.post('/api/v1/events', {
-            'meta': {'urgency': 'immediate', 'email': 'e2e{0}@example.com'.format(number)},
-            'type': 'info', 'fields': {'title': 'Премьера', 'text': 'Сегодня'},
-        })
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(post, range(INDIVIDUAL)))
-    wait_until(lambda: sink.count() >= INDIVIDUAL, 600, 'the individual mails')
+def batch_endpoint(service: Service, sink: SinkReader) -> float:
+    """INDIVIDUAL events posted EVENTS_PER_BATCH per request to /events/batch; mails/s at the sink."""
+    client = KeepAliveClient(service.api_port)
+    batches = [
+        {'events': [
+            {'idempotency_key': 'bench-{0}'.format(number), 'event': individual_event('many', number)}
+            for number in range(start, min(start + EVENTS_PER_BATCH, INDIVIDUAL))
+        ]}
+        for start in range(0, INDIVIDUAL, EVENTS_PER_BATCH)
+    ]
+    sink.reset()
+    started = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(lambda batch: client.post('/api/v1/events/batch', batch), batches))
+    wait_until(lambda: sink.count_to('many') >= INDIVIDUAL, 900, 'the individual mails (batch endpoint)')
     return INDIVIDUAL / (time.monotonic() - started)
 
 
@@ -244,7 +297,7 @@ def add_users(database_url: str, count: int, prefix: str) -> None:
 class LatencyProbe:
     """Posts instant notifications one at a time while a mailing runs; their latencies to the sink."""
 
-    def __init__(self, service: Service, sink: CountingSink) -> None:
+    def __init__(self, service: Service, sink: SinkReader) -> None:
         self.service = service
         self.sink = sink
         self.posted: dict[str, float] = {}
@@ -273,7 +326,7 @@ def percentile(ordered: list[float], share: float) -> float:
 
 
 def bulk(
-    service: Service, sink: CountingSink, database_url: str, count: int, prefix: str, probe: LatencyProbe | None = None,
+    service: Service, sink: SinkReader, database_url: str, count: int, prefix: str, probe: LatencyProbe | None = None,
 ) -> tuple[float, float, float]:
     add_users(database_url, count, prefix)
     sink.reset()
@@ -282,13 +335,14 @@ def bulk(
         'meta': {'scale': 'bulk', 'audience': {'segment': prefix}},
         'type': 'info', 'fields': {'title': 'Премьера', 'text': 'Для вас'},
     })
-    generator = RssSampler(service.processes['router+generator'].pid)
+    generators = [RssSampler(process.pid) for name, process in service.processes.items() if name.startswith('consume')]
     with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
         if probe is not None:
             pool.submit(probe.run)
         try:
             wait_until(
-                lambda: generator.sample() or sink.count_to(prefix) >= count, 3600, 'the bulk mails ({0})'.format(count),
+                lambda: [generator.sample() for generator in generators] and sink.count_to(prefix) >= count,
+                3600, 'the bulk mails ({0})'.format(count),
             )
         finally:
             if probe is not None:
@@ -296,10 +350,10 @@ def bulk(
     elapsed = time.monotonic() - started
     progress = service.post('/api/v1/mailings/{0}'.format(accepted['id']), {}, method='GET')
     assert progress['sent'] == count, progress
-    return count / elapsed, generator.highest, elapsed
+    return count / elapsed, max(generator.highest for generator in generators), elapsed
 
 
-def rate_limited(service: Service, sink: CountingSink, database_url: str, count: int) -> float:
+def rate_limited(service: Service, sink: SinkReader, database_url: str, count: int) -> float:
     service.post('/api/v1/limits/generator.publish', {'rate': '{0:g}/s'.format(RATE)}, method='PUT')
     time.sleep(3)  # every process re-reads its limits within 2 s
     try:
@@ -319,31 +373,41 @@ def rate_limited(service: Service, sink: CountingSink, database_url: str, count:
 
 def main() -> None:
     smtp_port = free_port()
-    sink, controller = start_sink(smtp_port)
     rows = Rows()
     with ExitStack() as stack:
-        stack.callback(controller.stop)
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        sink, sink_process = start_sink(smtp_port, tmp / 'sink.tsv')
+        stack.callback(sink_process.kill)
         database_url = stack.enter_context(own_database())
         broker_url = stack.enter_context(own_vhost())
-        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        step('raw SMTP ceiling')
+        step('raw SMTP ceiling (a bare smtplib client, one connection, the sink process)')
         ceiling = raw_ceiling(smtp_port, sink)
         rows.append(('raw ceiling (one SMTP connection)', '{0:.0f} mails/s'.format(ceiling)))
         service = stack.enter_context(running_service(database_url, broker_url, smtp_port, tmp))
-        step('{0} individual notifications through the API'.format(INDIVIDUAL))
-        meter = CpuMeter(service)
-        e2e = end_to_end(service, sink)
-        cpu_per_mail = meter.per_mail_ms(INDIVIDUAL)
-        rows.append(('end to end, {0} individual via API'.format(INDIVIDUAL), '{0:.0f} mails/s ({1:.2f} × ceiling)'.format(e2e, e2e / ceiling)))
-        rows.append(('CPU per mail, end to end ({0} cores)'.format(os.cpu_count()), cpu_per_mail))
+        cores = os.cpu_count()
+
+        def measured(label: str, run: Callable[[], float], mails: int) -> float:
+            meter = CpuMeter(service, sink_process.pid)
+            rate = run()
+            rows.append((label, '{0:.0f} mails/s ({1:.2f} × ceiling)'.format(rate, rate / ceiling)))
+            rows.append(('  CPU per mail ({0} cores)'.format(cores), meter.per_mail_ms(mails)))
+            return rate
+
+        step('{0} individual notifications, {1} per POST /api/v1/events/batch'.format(INDIVIDUAL, EVENTS_PER_BATCH))
+        measured('individual, batch endpoint ({0})'.format(INDIVIDUAL), lambda: batch_endpoint(service, sink), INDIVIDUAL)
+        step('{0} individual notifications, one POST each, {1} keep-alive clients'.format(INDIVIDUAL, CLIENT_THREADS))
+        measured('individual, one POST each ({0})'.format(INDIVIDUAL), lambda: one_post_per_event(service, sink), INDIVIDUAL)
         step('bulk mailing to {0} users'.format(BULK_SMALL))
         small_rate, small_rss, _ = bulk(service, sink, database_url, BULK_SMALL, 'small')
+        rows.append(('bulk {0} recipients'.format(BULK_SMALL), '{0:.0f} mails/s ({1:.2f} × ceiling), generator RSS at most {2:.1f} MB'.format(small_rate, small_rate / ceiling, small_rss)))
         step('bulk mailing to {0} users, with {1} instant notifications during it'.format(BULK, INSTANT))
         probe = LatencyProbe(service, sink)
+        meter = CpuMeter(service, sink_process.pid)
         big_rate, big_rss, big_time = bulk(service, sink, database_url, BULK, 'big', probe)
+        big_cpu = meter.per_mail_ms(BULK)
         latencies = probe.latencies()
-        rows.append(('bulk {0} recipients'.format(BULK_SMALL), '{0:.0f} mails/s, generator RSS at most {1:.1f} MB while it ran'.format(small_rate, small_rss)))
-        rows.append(('bulk {0} recipients'.format(BULK), '{0:.0f} mails/s ({1:.2f} × ceiling) in {2:.0f}s, generator RSS at most {3:.1f} MB while it ran'.format(big_rate, big_rate / ceiling, big_time, big_rss)))
+        rows.append(('bulk {0} recipients'.format(BULK), '{0:.0f} mails/s ({1:.2f} × ceiling) in {2:.0f}s, generator RSS at most {3:.1f} MB'.format(big_rate, big_rate / ceiling, big_time, big_rss)))
+        rows.append(('  CPU per mail ({0} cores)'.format(cores), big_cpu))
         rows.append(('memory, {0} vs {1} recipients'.format(BULK, BULK_SMALL), '{0:+.1f} % (generator RSS while expanding)'.format(100 * (big_rss - small_rss) / small_rss)))
         rows.append(('lifetime peak RSS per process', ', '.join(
             '{0} {1:.0f} MB'.format(name, peak_rss_mb(process.pid)) for name, process in service.processes.items()

@@ -1,16 +1,24 @@
-"""An SMTP sink that counts what it receives, and when.
+"""An SMTP sink in a process of its own that records what it receives, and when.
 
 It reads only the ``Message-ID`` header (a byte search, not a full parse of
-the mail): the sink must not be what limits the figures it measures.
+the mail): the sink must not be what limits the figures it measures. It runs
+in its own process, so its CPU is not the bench's or the service's, and
+appends one line per mail (recipient, arrival on the machine's monotonic
+clock, Message-ID) to a file that the bench reads as it grows.
+
+Run: ``python -m bench.sink PORT FILE``.
 """
 
+import asyncio
 import re
-import threading
+import subprocess
+import sys
 import time
+from pathlib import Path
+from typing import IO
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
-
 
 MESSAGE_ID = re.compile(rb'^Message-ID:[ \t]*(\S+)', re.IGNORECASE | re.MULTILINE)
 
@@ -22,40 +30,81 @@ def message_id_of(raw: bytes) -> str:
     return found.group(1).decode(errors='replace') if found else ''
 
 
-class CountingSink:
-    """Records (recipient, arrival time, Message-ID) of every mail."""
+class RecordingSink:
+    """aiosmtpd handler: one line per mail and recipient."""
 
-    def __init__(self) -> None:
-        self.arrivals: list[tuple[str, float, str]] = []
-        self._lock = threading.Lock()
+    def __init__(self, record: IO[str]) -> None:
+        self.record = record
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
         arrived = time.monotonic()
         message_id = message_id_of(envelope.original_content or b'')
-        with self._lock:
-            for recipient in envelope.rcpt_tos:
-                self.arrivals.append((recipient, arrived, message_id))
+        for recipient in envelope.rcpt_tos:
+            self.record.write('{0}\t{1:.6f}\t{2}\n'.format(recipient, arrived, message_id))
         return '250 OK'
 
+
+class SinkReader:
+    """The bench's view of the sink's record: counts and arrivals since the last :meth:`reset`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.arrivals: list[tuple[str, float, str]] = []
+        self._offset = 0
+
+    def _read(self) -> None:
+        with self.path.open('rb') as record:
+            record.seek(self._offset)
+            chunk = record.read()
+        complete = chunk[:chunk.rfind(b'\n') + 1]
+        self._offset += len(complete)
+        for line in complete.decode().splitlines():
+            recipient, arrived, message_id = line.split('\t')
+            self.arrivals.append((recipient, float(arrived), message_id))
+
     def count(self) -> int:
-        with self._lock:
-            return len(self.arrivals)
+        self._read()
+        return len(self.arrivals)
 
     def count_to(self, prefix: str) -> int:
-        with self._lock:
-            return sum(1 for recipient, _, _ in self.arrivals if recipient.startswith(prefix))
+        self._read()
+        return sum(1 for recipient, _, _ in self.arrivals if recipient.startswith(prefix))
 
     def snapshot(self) -> list[tuple[str, float, str]]:
-        with self._lock:
-            return list(self.arrivals)
+        self._read()
+        return list(self.arrivals)
 
     def reset(self) -> None:
-        with self._lock:
-            self.arrivals.clear()
+        self._read()
+        self.arrivals.clear()
 
 
-def start_sink(port: int) -> tuple[CountingSink, Controller]:
-    sink = CountingSink()
-    controller = Controller(sink, hostname='127.0.0.1', port=port)
-    controller.start()
-    return sink, controller
+def start_sink(port: int, record: Path) -> tuple[SinkReader, subprocess.Popen[bytes]]:
+    """The sink process, once it listens, and a reader of its record."""
+    record.touch()
+    process = subprocess.Popen([sys.executable, '-m', 'bench.sink', str(port), str(record)])
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            import smtplib  # noqa: WPS433 - only the parent needs it
+            with smtplib.SMTP('127.0.0.1', port, timeout=1):
+                return SinkReader(record), process
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit('bench: the SMTP sink did not start')
+
+
+def main() -> None:
+    port, path = int(sys.argv[1]), Path(sys.argv[2])
+    with path.open('a', buffering=1) as record:  # line-buffered: the bench reads each mail at once
+        controller = Controller(RecordingSink(record), hostname='127.0.0.1', port=port)
+        controller.start()
+        try:
+            asyncio.run(asyncio.Event().wait())
+        finally:
+            controller.stop()
+
+
+if __name__ == '__main__':
+    main()

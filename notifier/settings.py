@@ -24,11 +24,15 @@ SETTINGS_KEY = 'notifier.settings'
 _DURATION_UNITS: Mapping[str, int] = MappingProxyType({'s': 1, 'm': 60, 'h': 3600})
 MAX_INTERVAL_SECONDS = 3600
 DEFAULT_PORT = 8000
-DEFAULT_PREFETCH = 16
+DEFAULT_PREFETCH = 200
 DEFAULT_DELIVERY_LIMIT = 50
 DEFAULT_SENDING_LEASE = 60.0
 DEFAULT_EXPANSION_PAGE = 100
-DEFAULT_BULK_PREFETCH = 2
+DEFAULT_BULK_PREFETCH = 100
+DEFAULT_SEND_CHUNK = 10
+MAX_SEND_CHUNK = 1000
+DEFAULT_BATCH_LINGER = 0.005
+MAX_BATCH_LINGER = 1.0
 MAX_EXPANSION_PAGE = 500
 MAX_PORT = 65535
 MAX_PREFETCH = 10000
@@ -108,9 +112,15 @@ class Settings(BaseSettings):
     api_host: str = '127.0.0.1'
     api_port: int = Field(default=DEFAULT_PORT, ge=1, le=MAX_PORT)
     secret_key: str = ''
+    #: Unacked messages per consumed queue; a stage takes batches of up to half of it.
     prefetch: int = Field(default=DEFAULT_PREFETCH, ge=1, le=MAX_PREFETCH)
-    #: Unacked messages per consumer of a bulk lane: an instant message waits behind at most these.
+    #: The same for a bulk lane: an instant message waits behind at most one batch of half of these.
     bulk_prefetch: int = Field(default=DEFAULT_BULK_PREFETCH, ge=1, le=MAX_PREFETCH)
+    #: How long a stage waits for more messages before it handles a batch that is not full.
+    batch_linger: float = Field(default=DEFAULT_BATCH_LINGER, ge=0, le=MAX_BATCH_LINGER)
+    #: Deliveries a sender claims, sends and records at a time: at most this many mails of a killed
+    #: sender were accepted by the provider and not yet recorded (the duplicate window, docs/guarantees.md).
+    send_chunk: int = Field(default=DEFAULT_SEND_CHUNK, ge=1, le=MAX_SEND_CHUNK)
     retry_delays: str = '10s,1m,10m,1h'
     # Every unacked message of a killed consumer counts one delivery: keep this well above
     # the number of crashes a healthy message may witness (our own attempt header counts retries).

@@ -1,7 +1,7 @@
 """The sender's metrics: how long a channel takes to send, how deliveries end, how long they took."""
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -21,34 +21,35 @@ def timed_send(channel: str, send: Callable[[OutgoingMessage], SendResult], mess
         return send(message)
 
 
-def observe_completion(session: Session, delivery_id: str, decision: Outcome) -> None:
-    """Count a delivery the sender finished (sent: Done, failed: Park) and its accept-to-sent latency.
+def observe_completions(session: Session, finished: Sequence[tuple[str, str, Outcome]]) -> None:
+    """Count deliveries the sender finished (sent: Done, failed: Park) and their accept-to-sent latency.
 
-    A retry is not an end: nothing is counted. Reads the committed row; a database error
-    only costs the observation.
+    ``finished`` holds (delivery id, channel, decision). A retry is not an end: nothing is counted.
+    One read of the batch's notifications (when each was accepted); a database error only costs
+    the latency observation.
     """
-    if isinstance(decision, Done):
-        state = DeliveryState.sent
-    elif isinstance(decision, Park):
-        state = DeliveryState.failed
-    else:
+    ended = [
+        (delivery_id, channel, DeliveryState.sent if isinstance(decision, Done) else DeliveryState.failed)
+        for delivery_id, channel, decision in finished if isinstance(decision, (Done, Park))
+    ]
+    for _, channel, state in ended:
+        metrics.deliveries_completed.labels(channel=channel, state=state).inc()
+    sent = [delivery_id for delivery_id, _, state in ended if state == DeliveryState.sent]
+    if not sent:
         return
     query = (
         select(Delivery.channel, Delivery.sent_at, Notification.created_at, Notification.urgency, Notification.scale)
         .join(Notification, Notification.id == Delivery.notification_id)
-        .where(Delivery.id == delivery_id)
+        .where(Delivery.id.in_(sent))
     )
     try:
-        row = session.execute(query).first()
+        rows = session.execute(query).all()
     except SQLAlchemyError as error:
         session.rollback()
-        logger.debug('cannot observe delivery %s: %s', delivery_id, type(error).__name__)
+        logger.debug('cannot observe %d deliveries: %s', len(sent), type(error).__name__)
         return
-    if row is None:
-        return
-    metrics.deliveries_completed.labels(channel=row.channel, state=state).inc()
-    if state == DeliveryState.sent and row.sent_at is not None:
-        latency = max(0, (row.sent_at - row.created_at).total_seconds())
-        metrics.delivery_latency_seconds.labels(
-            channel=row.channel, urgency=row.urgency, scale=row.scale,
-        ).observe(latency)
+    for row in rows:
+        if row.sent_at is not None:
+            metrics.delivery_latency_seconds.labels(
+                channel=row.channel, urgency=row.urgency, scale=row.scale,
+            ).observe(max(0, (row.sent_at - row.created_at).total_seconds()))

@@ -60,7 +60,7 @@ send_seconds = Histogram(
 )
 stage_seconds = Histogram(
     'notifier_stage_seconds',
-    'Time a pipeline stage spent on one message, publishing what it forwards included',
+    'Time a pipeline stage spent on one message: its share of the stage function over its batch',
     BY_STAGE,
     buckets=SEND_BUCKETS,
 )

@@ -1,14 +1,19 @@
-"""The one place that speaks AMQP (pika): connections, topology, confirms, acks.
+"""The one place that speaks AMQP (pika): connections, topology, publishing, acks.
 
-Every publish is persistent, ``mandatory`` and confirmed by the broker; an
-unroutable or nacked message raises :class:`PublishError` instead of
-vanishing. A connection and its channel belong to the thread that opened it.
+Every publish is persistent and ``mandatory``, and made durable before it
+returns: messages go out on a transactional channel, and ``tx.commit``
+answers only once every queue they reached confirmed them (RabbitMQ completes
+a commit after its publisher confirms). A batch of messages costs one round
+trip (:meth:`BrokerConnection.publish_many`); an unroutable message raises
+:class:`PublishError` instead of vanishing. Each consumed queue has a channel
+of its own, so a batch is acked with one ``multiple`` ack. A connection and
+its channels belong to the thread that opened it.
 """
 
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -19,10 +24,8 @@ from pika.exceptions import (
     AMQPChannelError,
     AMQPConnectionError,
     AMQPError,
-    NackError,
     ProbableAccessDeniedError,
     ProbableAuthenticationError,
-    UnroutableError,
 )
 from pika.exchange_type import ExchangeType
 from pika.spec import Basic, BasicProperties
@@ -97,12 +100,27 @@ class IncomingMessage:
     headers: Mapping[str, Any]
     message_id: str | None
     redelivered: bool
+    #: The channel it came on (its ack must go there); 0: the connection's main channel.
+    channel_number: int = 0
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A message to publish (see :meth:`BrokerConnection.publish_many`)."""
+
+    routing_key: str
+    body: Mapping[str, Any] | bytes
+    message_id: str | None
+    headers: Mapping[str, Any] | None = None
+    exchange: str = topology.EXCHANGE
 
 
 MessageCallback = Callable[[IncomingMessage], None]
 
 
-def _incoming(method: Basic.Deliver | Basic.GetOk, properties: BasicProperties, body: bytes) -> IncomingMessage:
+def _incoming(
+    method: Basic.Deliver | Basic.GetOk, properties: BasicProperties, body: bytes, channel_number: int = 0,
+) -> IncomingMessage:
     return IncomingMessage(
         body=body,
         routing_key=method.routing_key or '',
@@ -110,21 +128,38 @@ def _incoming(method: Basic.Deliver | Basic.GetOk, properties: BasicProperties, 
         headers=properties.headers or {},
         message_id=properties.message_id,
         redelivered=bool(method.redelivered),
+        channel_number=channel_number,
     )
 
 
 def _dispatch(
     callback: MessageCallback,
+    channel_number: int,
     channel: BlockingChannel,
     method: Basic.Deliver,
     properties: BasicProperties,
     body: bytes,
 ) -> None:
-    callback(_incoming(method, properties, body))
+    callback(_incoming(method, properties, body, channel_number))
+
+
+def _encoded(message: OutgoingMessage) -> tuple[bytes, BasicProperties]:
+    """A mapping is sent as JSON; bytes are sent as they are (a poison message stays as it was)."""
+    body = message.body
+    if not isinstance(body, bytes):
+        body = json.dumps(body, ensure_ascii=False, separators=(',', ':')).encode()
+    properties = BasicProperties(
+        content_type='application/json',
+        delivery_mode=PERSISTENT,
+        message_id=message.message_id,
+        headers=dict(message.headers or {}),
+        timestamp=int(time.time()),
+    )
+    return body, properties
 
 
 class BrokerConnection:
-    """A blocking connection with one confirming channel."""
+    """A blocking connection: a main channel, a transactional publishing channel, a channel per consumed queue."""
 
     def __init__(self, url: str, connection_name: str, heartbeat: int = HEARTBEAT_SECONDS) -> None:
         """Remember where to connect; :meth:`open` connects."""
@@ -136,6 +171,11 @@ class BrokerConnection:
         self._connection_parameters.client_properties = {'connection_name': connection_name}
         self._connection: pika.BlockingConnection | None = None
         self._channel: BlockingChannel | None = None
+        self._publisher: BlockingChannel | None = None
+        #: The channel of each consumer tag (a consumed queue's own channel).
+        self._consumers: dict[str, BlockingChannel] = {}
+        self._returned: list[str] = []
+        self._stop_requested = False
 
     @property
     def is_open(self) -> bool:
@@ -145,19 +185,27 @@ class BrokerConnection:
         return bool(self._connection.is_open and self._channel.is_open)
 
     def open(self) -> None:
-        """Connect and open a channel in confirm mode, or raise :class:`BrokerUnavailableError`."""
+        """Connect and open the main and the publishing channels, or raise :class:`BrokerUnavailableError`."""
         try:
             self._connection = pika.BlockingConnection(self._connection_parameters)
         except AMQPConnectionError as error:
             raise unavailable(self.url, error) from None
         self._channel = self._connection.channel()
-        self._channel.confirm_delivery()
+        self._publisher = self._connection.channel()
+        self._publisher.tx_select()
+        # BlockingChannel hands a returned message to its callbacks only later, from the event loop; the
+        # underlying channel's callback runs while tx.commit waits, before commit-ok, which is when we need it.
+        underlying = self._publisher._impl  # type: ignore[attr-defined]  # noqa: WPS437 - see the comment above
+        underlying.add_on_return_callback(self._on_returned)
+        self._stop_requested = False
 
     def close(self) -> None:
         """Close quietly; the connection may already be gone."""
         connection = self._connection
         self._connection = None
         self._channel = None
+        self._publisher = None
+        self._consumers.clear()
         if connection is not None and connection.is_open:
             try:
                 connection.close()
@@ -166,7 +214,7 @@ class BrokerConnection:
 
     @property
     def channel(self) -> BlockingChannel:
-        """The open channel (opening the connection on first use)."""
+        """The open main channel (opening the connection on first use)."""
         if not self.is_open:
             self.open()
         assert self._channel is not None  # noqa: S101 - set by open()
@@ -191,38 +239,60 @@ class BrokerConnection:
         headers: Mapping[str, Any] | None = None,
         exchange: str = topology.EXCHANGE,
     ) -> None:
-        """Publish a persistent message and wait for the broker's confirm.
+        """Publish one persistent message; it is durable in its queue when this returns.
 
         A mapping is sent as JSON; bytes are sent as they are (a poison message stays as it was).
         """
-        if not isinstance(body, bytes):
-            body = json.dumps(body, ensure_ascii=False, separators=(',', ':')).encode()
-        properties = BasicProperties(
-            content_type='application/json',
-            delivery_mode=PERSISTENT,
-            message_id=message_id,
-            headers=dict(headers or {}),
-            timestamp=int(time.time()),
-        )
+        self.publish_many([OutgoingMessage(routing_key, body, message_id, headers, exchange)])
+
+    def publish_many(self, messages: Sequence[OutgoingMessage]) -> None:
+        """Publish persistent messages with one wait: when this returns, every one is durable in its queue.
+
+        Raises :class:`PublishError` when a message could not be routed (then none of the batch may be
+        assumed published: the caller retries or parks the batch's inputs, and duplicates are absorbed
+        downstream) and :class:`BrokerConnectionLostError` when the connection broke.
+        """
+        if not messages:
+            return
+        if not self.is_open:
+            self.open()
+        publisher = self._publisher
+        assert publisher is not None  # noqa: S101 - set by open()
+        self._returned.clear()
         try:
-            self.channel.basic_publish(exchange, routing_key, body, properties, mandatory=True)
-        except UnroutableError:
-            raise PublishError('no queue is bound for routing key {0!r}'.format(routing_key)) from None
-        except NackError:
-            raise PublishError('RabbitMQ refused message {0} (queue full?)'.format(message_id)) from None
+            for message in messages:
+                body, properties = _encoded(message)
+                publisher.basic_publish(message.exchange, message.routing_key, body, properties, mandatory=True)
+            publisher.tx_commit()
         except AMQPError as error:
             raise lost(error) from None
+        if self._returned:
+            raise PublishError('no queue is bound for {0}'.format(', '.join(self._returned)))
 
     def consume(self, queue: str, callback: MessageCallback, prefetch: int) -> str:
-        """Start consuming a queue with manual acks (the callback must ack); the consumer tag."""
-        channel = self.channel
-        channel.basic_qos(prefetch_count=prefetch)
-        return str(channel.basic_consume(queue, partial(_dispatch, callback), auto_ack=False))
+        """Consume a queue on a channel of its own, with manual acks (the callback must ack); the consumer tag."""
+        if not self.is_open:
+            self.open()
+        assert self._connection is not None  # noqa: S101 - set by open()
+        try:
+            channel = self._connection.channel()
+            channel.basic_qos(prefetch_count=prefetch)
+            consumer_tag = str(channel.basic_consume(
+                queue, partial(_dispatch, callback, channel.channel_number), auto_ack=False,
+            ))
+        except AMQPError as error:
+            raise lost(error) from None
+        self._consumers[consumer_tag] = channel
+        return consumer_tag
 
     def cancel(self, consumer_tag: str) -> None:
-        """Stop one consumer (``basic_cancel``); its prefetched, unstarted messages go back to the queue."""
+        """Stop one consumer and close its channel: its unacked messages go back to the queue."""
+        channel = self._consumers.pop(consumer_tag, None)
+        if channel is None:
+            return
         try:
-            self.channel.basic_cancel(consumer_tag)
+            channel.basic_cancel(consumer_tag)
+            channel.close()
         except AMQPError as error:
             raise lost(error) from None
 
@@ -235,15 +305,29 @@ class BrokerConnection:
         declared = channel.queue_declare('', exclusive=True, auto_delete=True)
         queue = str(declared.method.queue)
         channel.queue_bind(queue, exchange)
-        channel.basic_consume(queue, partial(_dispatch, callback), auto_ack=False)
+        consumer_tag = str(channel.basic_consume(queue, partial(_dispatch, callback, 0), auto_ack=False))
+        self._consumers[consumer_tag] = channel
         return queue
 
-    def ack(self, delivery_tag: int) -> None:
-        """Acknowledge a message: its work is committed and its successors confirmed."""
+    def ack(self, delivery_tag: int, channel_number: int = 0, multiple: bool = False) -> None:
+        """Acknowledge a message (with ``multiple``: every unacked one up to it on its channel)."""
+        channel = self._channel_numbered(channel_number)
         try:
-            self.channel.basic_ack(delivery_tag)
+            channel.basic_ack(delivery_tag, multiple=multiple)
         except AMQPError as error:
             raise lost(error) from None
+
+    def ack_all(self, messages: Iterable[IncomingMessage]) -> None:
+        """Acknowledge messages with one ``multiple`` ack per channel.
+
+        Valid because the caller acks every message it was delivered, in order: no message of a channel
+        below the highest tag here is still waiting for its outcome.
+        """
+        highest: dict[int, int] = {}
+        for message in messages:
+            highest[message.channel_number] = max(highest.get(message.channel_number, 0), message.delivery_tag)
+        for channel_number, delivery_tag in highest.items():
+            self.ack(delivery_tag, channel_number, multiple=True)
 
     def get(self, queue: str) -> IncomingMessage | None:
         """Take one message without acking it (it returns to the queue if never acked)."""
@@ -263,14 +347,19 @@ class BrokerConnection:
         self.channel.connection.call_later(seconds, callback)
 
     def run(self) -> None:
-        """Dispatch messages and timers until :meth:`stop`, or :class:`BrokerConnectionLostError`."""
+        """Dispatch messages and timers until :meth:`stop` or no queue is consumed, or raise on a lost connection."""
+        connection = self.channel.connection
         try:
-            self.channel.start_consuming()
+            while self._consumers and not self._stop_requested:
+                connection.process_data_events(time_limit=1)
         except AMQPError as error:
             raise lost(error) from None
+        if self._stop_requested:
+            for consumer_tag in list(self._consumers):
+                self.cancel(consumer_tag)
 
     def process_events(self, seconds: float) -> None:
-        """Service the connection (heartbeats, confirms, timers) for a while."""
+        """Service the connection (heartbeats, timers) for a while."""
         try:
             # pika takes float seconds; its stubs say int.
             self.channel.connection.process_data_events(time_limit=seconds)  # type: ignore[arg-type]
@@ -280,6 +369,20 @@ class BrokerConnection:
     def stop(self) -> None:
         """Stop :meth:`run`; safe to call from another thread or a signal handler."""
         connection = self._connection
-        channel = self._channel
-        if connection is not None and channel is not None and connection.is_open:
-            connection.add_callback_threadsafe(channel.stop_consuming)
+        if connection is not None and connection.is_open:
+            connection.add_callback_threadsafe(self._request_stop)
+        else:
+            self._stop_requested = True
+
+    def _request_stop(self) -> None:
+        self._stop_requested = True
+
+    def _channel_numbered(self, channel_number: int) -> BlockingChannel:
+        if channel_number:
+            for channel in self._consumers.values():
+                if channel.channel_number == channel_number:
+                    return channel
+        return self.channel
+
+    def _on_returned(self, channel: object, method: Basic.Return, properties: BasicProperties, body: bytes) -> None:
+        self._returned.append('{0!r} (message {1})'.format(method.routing_key, properties.message_id))

@@ -33,6 +33,8 @@ class StageContext:
     usual_slot_seconds: int = 60
     #: Recipients per page of a mailing's expansion (and per checkpoint).
     expansion_page: int = 500
+    #: Deliveries the sender claims, sends and records at a time.
+    send_chunk: int = 10
     #: The run-time rate limits (token buckets); ``None``: unlimited.
     limiter: Limiter | None = None
     clock: Callable[[], dt.datetime] = utcnow

@@ -54,6 +54,7 @@ class StageDependencies:
             sending_lease_seconds=self.settings.sending_lease,
             usual_slot_seconds=self.settings.usual_slot_seconds,
             expansion_page=self.settings.expansion_page,
+            send_chunk=self.settings.send_chunk,
             limiter=self.limiter,
             users=self.users,
             unsubscribe=self.unsubscribe,

@@ -1,13 +1,13 @@
 """Expanding a bulk notification's audience, one page per generator message, from its checkpoint.
 
-The generator returns the worker messages as a lazy iterator: the runner
-publishes each (confirmed) before it asks for the next, so the code after a
-page's last message runs only once the whole page is published, and that is
-where the checkpoint is committed. Memory holds one page whatever the
+The generator returns the worker messages of one page as a lazy iterator and
+the checkpoint as what runs after them (``Done.then``): the runner publishes
+the page (or hands it to a chained worker and publishes what that forwards),
+and only once all of it is durable does it move the checkpoint. Memory holds one page whatever the
 audience size; a generator killed mid-way resumes from the last checkpoint,
 and the page it may publish twice is absorbed by the deliveries' UNIQUE.
 
-After the checkpoint the iterator yields one more message: the mailing's
+After the checkpoint comes one more message: the mailing's
 next generator message, on the bulk lane. So a mailing of a million
 recipients is two thousand short generator messages, not one that holds the
 generator for minutes: instant notifications are served between pages, and
@@ -19,6 +19,7 @@ the checkpoint and carries on.
 
 from collections.abc import Iterator
 from dataclasses import replace
+from functools import partial
 
 from sqlalchemy import update
 
@@ -74,15 +75,15 @@ def _allowed(
     return False
 
 
-def _checkpoint(context: StageContext, mailing: Mailing, page: AudiencePage) -> bool:
-    """Move the checkpoint past the page, unless another message of this mailing already did."""
+def _checkpoint(context: StageContext, mailing_id: str, cursor: str | None, page: AudiencePage) -> bool:
+    """Move the checkpoint from ``cursor`` past the page, unless another message of this mailing already did."""
     changes: dict[str, object] = {'cursor': page.next_cursor, 'expanded': Mailing.expanded + page.size}
     if page.next_cursor is None:
         changes.update(state=MailingState.expanded, expanded_at=context.clock())
-    at_page = Mailing.cursor.is_not_distinct_from(mailing.cursor)
+    at_page = Mailing.cursor.is_not_distinct_from(cursor)
     moved = context.session.execute(
         update(Mailing)
-        .where(Mailing.notification_id == mailing.notification_id, at_page, Mailing.state != MailingState.cancelled)
+        .where(Mailing.notification_id == mailing_id, at_page, Mailing.state != MailingState.cancelled)
         .values(changes)
         .execution_options(synchronize_session=False),
     )
@@ -104,13 +105,17 @@ def _page_messages(
             yield replace(forward, body={**forward.body, **pinned})
 
 
-def _page_forwards(
-    context: StageContext, notification: Notification, mailing: Mailing, page: AudiencePage,
-) -> Iterator[Forward]:
-    yield from _page_messages(context, notification, mailing, page)
-    # Reached once the runner published the whole page; then the mailing's next message.
-    if _checkpoint(context, mailing, page) and page.next_cursor is not None:
-        yield generator_message(notification, page.next_cursor)
+def _after_page(
+    context: StageContext, mailing_id: str, cursor: str | None, page: AudiencePage, next_page: Forward | None,
+) -> list[Forward]:
+    """Run once the whole page is published: the checkpoint, then the mailing's next message.
+
+    ``cursor`` is the checkpoint the page was read from (taken before anything committed, so a
+    checkpoint another message moved meanwhile is seen as moved).
+    """
+    if _checkpoint(context, mailing_id, cursor, page) and next_page is not None:
+        return [next_page]
+    return []
 
 
 def expand_mailing(context: StageContext, notification: Notification) -> Outcome:
@@ -120,6 +125,7 @@ def expand_mailing(context: StageContext, notification: Notification) -> Outcome
         return Park('bulk notification {0} has no mailing (audience)'.format(notification.id))
     if mailing.state != MailingState.expanding:
         return Done()  # paused, cancelled or done: a later resume sends a new message
+    cursor = mailing.cursor  # the page's checkpoint, read with the page (attributes reload after a commit)
     try:
         page = audience_page(context, notification, mailing)  # one page in memory, read before publishing
     except DirectoryUnavailableError as error:
@@ -127,4 +133,8 @@ def expand_mailing(context: StageContext, notification: Notification) -> Outcome
     if notification.status != NotificationStatus.processing:
         notification.status = NotificationStatus.processing
         context.session.commit()
-    return Done(forward=_page_forwards(context, notification, mailing, page))
+    next_page = generator_message(notification, page.next_cursor) if page.next_cursor is not None else None
+    return Done(
+        forward=_page_messages(context, notification, mailing, page),
+        then=partial(_after_page, context, notification.id, cursor, page, next_page),
+    )

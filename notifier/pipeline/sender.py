@@ -1,141 +1,222 @@
-"""The sender: hands a rendered message to its channel, at most once per delivery.
+"""The sender: hands rendered messages to their channels, at most once per delivery.
 
-A delivery is claimed with one atomic compare-and-set (``pending`` or an
-expired ``sending`` -> ``sending``), so two copies of the same message, in
-one consumer or in two, never both reach the provider. The one window left,
-the provider accepted and the process died before the row said ``sent``, is
-bounded by the channel's idempotency key (the email ``Message-ID``); see
-``docs/guarantees.md``.
+A batch is sent in chunks (``NOTIFIER_SEND_CHUNK``, 10): each chunk's
+deliveries are claimed with one atomic compare-and-set (``pending`` or an
+expired ``sending`` -> ``sending``), sent, and their answers committed before
+the next chunk is claimed. So two copies of the same message, in one consumer
+or in two, never both reach the provider, and the window where the provider
+accepted a mail and the process died before its row said ``sent`` is at most
+one chunk wide (``docs/guarantees.md``; the email ``Message-ID`` lets the
+receiving side drop those copies).
+
+The claim's ``sending_since`` is its fence: the answer is written only where
+the row still holds this claim, so a sender whose lease expired and was taken
+over can never overwrite what the new holder recorded.
 """
 
 import datetime as dt
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, exc, or_, update
+from sqlalchemy import bindparam, exc, update
 
-from notifier.channels.base import OutgoingMessage, SendResult, SendStatus
+from notifier.channels.base import Channel, OutgoingMessage, SendResult, SendStatus
 from notifier.faults import crash_point
-from notifier.models import Delivery, DeliveryState
-from notifier.observability.deliveries import observe_completion, timed_send
+from notifier.models import DeliveryState
+from notifier.observability.deliveries import observe_completions, timed_send
 from notifier.pipeline.context import StageContext
+from notifier.pipeline.delivery_rows import DELIVERIES, OptOutCheck, claim, claimable, skip_opted_out, states_of
 from notifier.pipeline.messages import ChannelMessageSchema, load_message
-from notifier.pipeline.outcomes import Done, Outcome, Park, Retry
-from notifier.ratelimit import send_limits
-from notifier.pipeline.skips import skip_if_opted_out
+from notifier.pipeline.outcomes import Done, Outcome, Park, PoisonMessageError, Retry
 from notifier.preferences.subjects import Recipient
+from notifier.ratelimit import send_limits
 
 logger = logging.getLogger(__name__)
 
-#: Writing the answer of a send is retried this many times when the database drops the connection:
-#: the mail is out, and giving up here is what could make it go out twice.
+#: Writing the answers of a chunk is retried this many times when the database drops the connection:
+#: the mails are out, and giving up here is what could make them go out twice.
 RECORD_ATTEMPTS = 5
 RECORD_RETRY_SECONDS = 0.5
+CHANNEL_MESSAGE = ChannelMessageSchema()
 
 
-def _claimable(context: StageContext, now: dt.datetime) -> ColumnElement[bool]:
-    lease_expired = now - dt.timedelta(seconds=context.sending_lease_seconds)
-    states = [Delivery.state == DeliveryState.pending]
-    if context.replayed:
-        states.append(Delivery.state == DeliveryState.failed)
-    states.append((Delivery.state == DeliveryState.sending) & (Delivery.sending_since < lease_expired))
-    return or_(*states)
+@dataclass(frozen=True, eq=False)
+class Job:
+    """One channel message of a batch."""
 
+    index: int
+    message: Mapping[str, Any]
 
-def _claim(context: StageContext, delivery_id: str) -> bool:
-    """Move the delivery to ``sending`` if nobody else holds it; True when we got it."""
-    now = context.clock()
-    claimed = context.session.execute(
-        update(Delivery)
-        .where(Delivery.id == delivery_id, _claimable(context, now))
-        .values(state=DeliveryState.sending, sending_since=now, attempts=Delivery.attempts + 1)
-        .execution_options(synchronize_session=False),
-    )
-    context.session.commit()
-    return bool(claimed.rowcount)  # type: ignore[attr-defined]
+    @property
+    def delivery_id(self) -> str:
+        """The delivery it sends."""
+        return str(self.message['delivery_id'])
 
+    @property
+    def channel(self) -> str:
+        """The channel it goes through."""
+        return str(self.message['channel'])
 
-def _apply(context: StageContext, delivery_id: str, outcome: SendResult) -> Outcome:
-    """Write the channel's answer to the delivery row and decide what happens next."""
-    delivery = context.session.get_one(Delivery, delivery_id)
-    delivery.sending_since = None
-    if outcome.status == SendStatus.sent:
-        delivery.state = DeliveryState.sent
-        delivery.sent_at = context.clock()
-        delivery.provider_message_id = outcome.provider_message_id
-        delivery.last_error = None
-        decision: Outcome = Done()
-    elif outcome.status == SendStatus.temporary_failure and not context.is_last_attempt:
-        delivery.state = DeliveryState.pending
-        delivery.last_error = outcome.detail
-        decision = Retry(outcome.detail)
-    else:
-        delivery.state = DeliveryState.failed
-        delivery.last_error = outcome.detail
-        decision = Park(_park_reason(context, outcome))
-    context.session.commit()
-    return decision
-
-
-def _park_reason(context: StageContext, outcome: SendResult) -> str:
-    if outcome.status == SendStatus.temporary_failure:
-        return 'gave up after {0} attempts: {1}'.format(context.attempt, outcome.detail)
-    return outcome.detail
-
-
-def _record(context: StageContext, delivery_id: str, outcome: SendResult) -> Outcome:
-    for attempt in range(1, RECORD_ATTEMPTS + 1):
-        try:
-            return _apply(context, delivery_id, outcome)
-        except exc.OperationalError as error:
-            context.session.rollback()
-            if attempt == RECORD_ATTEMPTS:
-                raise
-            logger.warning('recording delivery %s failed (%s), trying again', delivery_id, error)
-            time.sleep(RECORD_RETRY_SECONDS * attempt)
-    raise AssertionError('unreachable')
-
-
-def _skipped_as_opted_out(context: StageContext, message: Mapping[str, Any], delivery: Delivery) -> bool:
-    """Right before sending, check again: the recipient may have opted out while the message waited."""
-    if message['category'] is None:
-        return False  # a message from before categories: the worker checked
-    recipient = Recipient(user_id=message['user_id'], email=delivery.recipient)
-    return skip_if_opted_out(context.session, delivery, recipient, message['category'])
+    def outgoing(self) -> OutgoingMessage:
+        """What the channel plugin gets."""
+        rendered = self.message['rendered']
+        return OutgoingMessage(
+            delivery_id=self.delivery_id,
+            notification_id=self.message['notification_id'],
+            recipient=self.message['email'],
+            subject=rendered['subject'],
+            html=rendered['html'],
+            text=rendered['text'],
+            headers=self.message['headers'],
+            blocks=rendered['blocks'],
+        )
 
 
 def send(body: Mapping[str, Any], context: StageContext) -> Outcome:
     """Send one delivery through its channel, unless it was already sent or is being sent."""
-    message = load_message(ChannelMessageSchema, body)
-    delivery = context.session.get(Delivery, message['delivery_id'])
-    if delivery is None:
-        return Park('delivery {0} does not exist'.format(message['delivery_id']))
-    channel = context.channels.get(delivery.channel)
-    if channel is None:
-        return Park('no installed plugin provides channel {0!r}'.format(delivery.channel))
-    if context.limiter is not None:
-        context.limiter.acquire_all(send_limits(delivery.channel, delivery.recipient))
-    if _skipped_as_opted_out(context, message, delivery) or not _claim(context, delivery.id):
-        context.session.refresh(delivery)
-        if delivery.state == DeliveryState.sending:
-            return Retry('delivery {0} is being sent by another consumer'.format(delivery.id))
-        return Done()
-    context.session.refresh(delivery)
+    return send_batch([body], context)[0]
+
+
+def send_batch(bodies: Sequence[Mapping[str, Any]], context: StageContext) -> list[Outcome]:
+    """Send a batch of deliveries, chunk by chunk; one outcome per message."""
+    outcomes: list[Outcome] = [Done() for _ in bodies]
+    jobs = []
+    for index, body in enumerate(bodies):
+        try:
+            jobs.append(Job(index, load_message(CHANNEL_MESSAGE, body)))
+        except PoisonMessageError as error:
+            outcomes[index] = Park(str(error))
+    for job in jobs:
+        if job.channel not in context.channels:
+            outcomes[job.index] = Park('no installed plugin provides channel {0!r}'.format(job.channel))
+    sendable = [job for job in jobs if job.channel in context.channels]
+    for chunk in _chunks(sendable, context.send_chunk):
+        _send_chunk(context, chunk, outcomes)
+    return outcomes
+
+
+def _chunks(jobs: Sequence[Job], size: int) -> Iterator[Sequence[Job]]:
+    for start in range(0, len(jobs), max(1, size)):
+        yield jobs[start:start + max(1, size)]
+
+
+def _send_chunk(context: StageContext, chunk: Sequence[Job], outcomes: list[Outcome]) -> None:
+    """Claim the chunk, send what this call claimed, record the answers; the others' outcomes from their rows."""
+    claimed, claimed_at = _claim(context, chunk)
+    for job in chunk:
+        if job.delivery_id not in claimed:
+            outcomes[job.index] = Done()
+    _unclaimed(context, [job for job in chunk if job.delivery_id not in claimed], outcomes)
+    if not claimed:
+        return
     crash_point('sender.after_claim')
-    rendered = message['rendered']
-    outcome = timed_send(delivery.channel, channel.send, OutgoingMessage(
-        delivery_id=delivery.id,
-        notification_id=delivery.notification_id,
-        recipient=delivery.recipient,
-        subject=rendered['subject'],
-        html=rendered['html'],
-        text=rendered['text'],
-        headers=message['headers'],
-        blocks=rendered['blocks'],
-    ))
-    crash_point('sender.after_send')
-    decision = _record(context, delivery.id, outcome)
-    observe_completion(context.session, message['delivery_id'], decision)
-    return decision
+    results: list[tuple[Job, SendResult]] = []
+    for job in chunk:
+        if job.delivery_id in claimed:
+            claimed.discard(job.delivery_id)  # a second copy of a message in the same chunk is Done, not sent
+            results.append((job, _send_one(context, job)))
+            crash_point('sender.after_send')
+    for job, decision in _record(context, results, claimed_at).items():
+        outcomes[job.index] = decision
+
+
+def _claim(context: StageContext, chunk: Sequence[Job]) -> tuple[set[str], dt.datetime]:
+    """Skip the opted out (checked again right before sending), then claim the rest; commit."""
+    now = context.clock()
+    skip_opted_out(context.session, [
+        OptOutCheck(
+            job.delivery_id,
+            Recipient(user_id=job.message['user_id'], email=job.message['email']),
+            job.message['category'],
+            job.channel,
+        )
+        for job in chunk if job.message['category'] is not None  # a message from before categories: the worker checked
+    ])
+    where = claimable(now, context.sending_lease_seconds, context.replayed)
+    claimed = claim(context.session, [job.delivery_id for job in chunk], now, where)
+    context.session.commit()
+    return claimed, now
+
+
+def _unclaimed(context: StageContext, jobs: Sequence[Job], outcomes: list[Outcome]) -> None:
+    """Deliveries this call did not claim: gone (park), held by a live sender (wait), or done."""
+    if not jobs:
+        return
+    states = states_of(context.session, [job.delivery_id for job in jobs])
+    context.session.commit()
+    for job in jobs:
+        state = states.get(job.delivery_id)
+        if state is None:
+            outcomes[job.index] = Park('delivery {0} does not exist'.format(job.delivery_id))
+        elif state == DeliveryState.sending:
+            # Wait for the holder's lease, without spending an attempt: if it died, the row is taken over then.
+            reason = 'delivery {0} is being sent by another consumer'.format(job.delivery_id)
+            outcomes[job.index] = Retry(reason, spends_attempt=False)
+
+
+def _send_one(context: StageContext, job: Job) -> SendResult:
+    channel: Channel = context.channels[job.channel]
+    if context.limiter is not None:
+        context.limiter.acquire_all(send_limits(job.channel, job.message['email']))
+    return timed_send(job.channel, channel.send, job.outgoing())
+
+
+def _decision(context: StageContext, result: SendResult) -> tuple[Outcome, dict[str, Any]]:
+    """What happens next, and the row's new values."""
+    if result.status == SendStatus.sent:
+        changes = {'state': DeliveryState.sent, 'sent_at': context.clock(), 'last_error': None,
+                   'provider_message_id': result.provider_message_id}
+        return Done(), changes
+    if result.status == SendStatus.temporary_failure and not context.is_last_attempt:
+        return Retry(result.detail), {'state': DeliveryState.pending, 'last_error': result.detail}
+    reason = result.detail
+    if result.status == SendStatus.temporary_failure:
+        reason = 'gave up after {0} attempts: {1}'.format(context.attempt, result.detail)
+    return Park(reason), {'state': DeliveryState.failed, 'last_error': result.detail}
+
+
+def _record(
+    context: StageContext, results: Sequence[tuple[Job, SendResult]], claimed_at: dt.datetime,
+) -> dict[Job, Outcome]:
+    """Write the answers where the rows still hold this claim (one statement per kind), then commit."""
+    decisions: dict[Job, Outcome] = {}
+    by_kind: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for job, result in results:
+        decision, changes = _decision(context, result)
+        decisions[job] = decision
+        by_kind.setdefault(tuple(sorted(changes)), []).append({**changes, 'delivery_id': job.delivery_id})
+    for attempt in range(1, RECORD_ATTEMPTS + 1):
+        try:
+            _write(context, by_kind, claimed_at)
+        except exc.OperationalError as error:
+            context.session.rollback()
+            if attempt == RECORD_ATTEMPTS:
+                raise
+            logger.warning('recording %d deliveries failed (%s), trying again', len(results), error)
+            time.sleep(RECORD_RETRY_SECONDS * attempt)
+        else:
+            break
+    observe_completions(context.session, [(job.delivery_id, job.channel, decision) for job, decision in decisions.items()])
+    return decisions
+
+
+def _write(context: StageContext, by_kind: Mapping[tuple[str, ...], list[dict[str, Any]]], claimed_at: dt.datetime) -> None:
+    for columns, rows in by_kind.items():
+        values: dict[str, Any] = {column: bindparam('new_{0}'.format(column)) for column in columns}
+        statement = (
+            update(DELIVERIES)
+            .where(
+                DELIVERIES.c.id == bindparam('delivery_id'),
+                DELIVERIES.c.state == DeliveryState.sending,
+                DELIVERIES.c.sending_since == claimed_at,
+            )
+            .values(sending_since=None, **values)
+        )
+        context.session.execute(statement, [
+            {'delivery_id': row['delivery_id'], **{'new_{0}'.format(column): row[column] for column in columns}}
+            for row in rows
+        ])
+    context.session.commit()

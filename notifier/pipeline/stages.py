@@ -1,4 +1,4 @@
-"""The stages a ``consume`` process can run, and the queues each one reads."""
+"""The stages a ``consume`` process can run, the queues each one reads, and how it takes batches."""
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -7,20 +7,22 @@ from types import MappingProxyType
 from notifier.pipeline import topology
 from notifier.pipeline.generator import generate
 from notifier.pipeline.router import route
-from notifier.pipeline.runner import Stage
-from notifier.pipeline.sender import send
-from notifier.pipeline.worker import work
+from notifier.pipeline.runner import BatchStage, per_message
+from notifier.pipeline.sender import send_batch
+from notifier.pipeline.worker import work_batch
 
 
 @dataclass(frozen=True)
 class StageSpec:
-    """A stage: its function and whether it reads one queue per channel."""
+    """A stage: its batch function, the queues it reads, and its largest batch."""
 
     name: str
-    function: Stage
+    function: BatchStage
     routing_key: str | None
 
     laned: bool = True
+    #: The largest batch; ``None``: half the queue's prefetch. A generator message is a whole page already.
+    batch_limit: int | None = None
 
     def routing_keys(self, channels: Iterable[str]) -> list[str]:
         """The routing keys (and so queues) this stage consumes: both lanes, the instant one first."""
@@ -31,8 +33,8 @@ class StageSpec:
 
 
 STAGES: Mapping[str, StageSpec] = MappingProxyType({
-    'router': StageSpec('router', route, topology.NOTIFICATIONS, laned=False),
-    'generator': StageSpec('generator', generate, topology.GENERATOR),
-    'worker': StageSpec('worker', work, topology.WORKER),
-    'sender': StageSpec('sender', send, None),
+    'router': StageSpec('router', per_message(route), topology.NOTIFICATIONS, laned=False),
+    'generator': StageSpec('generator', per_message(generate), topology.GENERATOR, batch_limit=1),
+    'worker': StageSpec('worker', work_batch, topology.WORKER),
+    'sender': StageSpec('sender', send_batch, None),
 })

@@ -1,8 +1,11 @@
-"""The worker: renders a recipient's message, records the delivery, queues it for sending.
+"""The worker: renders each recipient's message, records the delivery, queues it for sending.
 
-The delivery row (``UNIQUE(notification_id, recipient, channel)``) is created
-here; a redelivered worker message finds it and, unless it is final, forwards
-the same delivery again, which the sender sends at most once.
+It works on a batch (a page of a mailing, or what arrived together): the
+batch's delivery rows (``UNIQUE(notification_id, recipient, channel)``) are
+created with one ``INSERT … ON CONFLICT DO NOTHING`` and read back with one
+``SELECT``, opt-outs are checked with one read per category, and the batch
+commits once. A redelivered worker message finds its row and, unless it is
+final, forwards the same delivery again, which the sender sends at most once.
 
 Preferences are checked again here (an opt-out that arrived while the message
 waited is honoured: the delivery is ``skipped: opted out``), and every
@@ -10,83 +13,72 @@ non-transactional message gets its signed unsubscribe link: the template's
 ``{{ unsubscribe_url }}`` and the ``List-Unsubscribe`` headers (RFC 8058).
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
-from notifier.models import Delivery, DeliveryState, Notification, NotificationStatus
+from notifier.models import DeliveryState, Notification, NotificationStatus
+from notifier.models.base import utcnow
 from notifier.models.delivery import FINAL_STATES, delivery_id_for
 from notifier.notification_types import Category, category_of
 from notifier.pipeline import topology
 from notifier.pipeline.context import StageContext
+from notifier.pipeline.delivery_rows import DELIVERIES, OptOutCheck, fail_each, insert_new, move, skip_opted_out, states_of
 from notifier.pipeline.messages import WorkerMessageSchema, load_message
-from notifier.pipeline.outcomes import Done, Forward, Outcome, Park
-from notifier.pipeline.skips import skip_if_opted_out
+from notifier.pipeline.outcomes import Done, Forward, Outcome, Park, PoisonMessageError
 from notifier.preferences.subjects import Recipient
 from notifier.templating.links import delivery_fields
 from notifier.templating.store import RenderedContent, TemplateError
 
-
-def _delivery(context: StageContext, notification_id: str, recipient: str, channel: str) -> Delivery:
-    """The delivery row of this message, created if it is new."""
-    delivery_id = delivery_id_for(notification_id, recipient, channel)
-    existing = context.session.get(Delivery, delivery_id)
-    if existing is not None:
-        return existing
-    delivery = Delivery(
-        id=delivery_id,
-        notification_id=notification_id,
-        recipient=recipient,
-        channel=channel,
-        state=DeliveryState.pending,
-    )
-    context.session.add(delivery)
-    try:
-        context.session.commit()
-    except IntegrityError:
-        # Another worker created it between our read and our insert.
-        context.session.rollback()
-        return context.session.get_one(Delivery, delivery_id)
-    return delivery
+WORKER_MESSAGE = WorkerMessageSchema()
 
 
-def _fail(context: StageContext, delivery: Delivery, reason: str) -> Park:
-    delivery.state = DeliveryState.failed
-    delivery.last_error = reason
-    context.session.commit()
-    return Park(reason)
+@dataclass(frozen=True, eq=False)
+class Job:
+    """One worker message of a batch, with its notification and delivery."""
+
+    index: int
+    message: Mapping[str, Any]
+    notification: Notification
+    delivery_id: str
+
+    @property
+    def category(self) -> str:
+        """The message's category (a message from before categories: the type's)."""
+        return str(self.message['category'] or category_of(self.notification.type))
+
+    @property
+    def recipient(self) -> Recipient:
+        """Whose preferences apply."""
+        return Recipient(user_id=self.message['user_id'], email=self.message['email'])
 
 
 def channel_message(
-    delivery: Delivery,
-    rendered: RenderedContent,
-    recipient: Recipient,
-    category: str,
-    headers: Mapping[str, str],
+    job: Job, rendered: RenderedContent, category: str, headers: Mapping[str, str],
 ) -> Forward:
     """The sender's message: a rendered message for one delivery (the brief's email queue shape).
 
-    A mailing's delivery takes the channel's bulk lane (its notification is in the session already).
+    A mailing's delivery takes the channel's bulk lane.
     """
+    channel = job.message['channel']
     return Forward(
-        routing_key=topology.lane_route(topology.channel_route(delivery.channel), delivery.notification.is_bulk),
+        routing_key=topology.lane_route(topology.channel_route(channel), job.notification.is_bulk),
         body={
-            'delivery_id': delivery.id,
-            'notification_id': delivery.notification_id,
-            'channel': delivery.channel,
-            'email': delivery.recipient,
+            'delivery_id': job.delivery_id,
+            'notification_id': job.notification.id,
+            'channel': channel,
+            'email': job.message['email'],
             'content': {
                 'subject': rendered.subject,
                 'html': rendered.html,
                 'text': rendered.text,
                 'blocks': dict(rendered.blocks),
             },
-            'user_id': recipient.user_id,
+            'user_id': job.message['user_id'],
             'category': category,
             'headers': dict(headers),
         },
-        message_id='send:{0}'.format(delivery.id),
+        message_id='send:{0}'.format(job.delivery_id),
     )
 
 
@@ -98,51 +90,98 @@ def _unsubscribe_url(context: StageContext, recipient: Recipient, category: str)
     return context.unsubscribe.url(subject, category)
 
 
-def _render(
-    context: StageContext, delivery: Delivery, message: Mapping[str, Any], unsubscribe_url: str | None,
-) -> RenderedContent:
+def _render(context: StageContext, job: Job, unsubscribe_url: str | None) -> RenderedContent:
     """Render the template; the link is ours even if the event sent a field of the same name."""
-    template_fields = {'email': delivery.recipient, **message['template_fields']}
-    template_fields.update(delivery_fields(delivery.id, delivery.notification_id))  # short links bind to these
+    message = job.message
+    template_fields = {'email': message['email'], **message['template_fields']}
+    template_fields.update(delivery_fields(job.delivery_id, job.notification.id))  # short links bind to these
     if unsubscribe_url is not None:
         template_fields['unsubscribe_url'] = unsubscribe_url
     return context.templates.render(
-        delivery.channel, message['template'], message['locale'], template_fields, message['templates_as_of'],
+        message['channel'], message['template'], message['locale'], template_fields, message['templates_as_of'],
     )
 
 
 def work(body: Mapping[str, Any], context: StageContext) -> Outcome:
     """Render and record one recipient's message."""
-    message = load_message(WorkerMessageSchema, body)
-    notification = context.session.get(Notification, message['notification_id'])
-    if notification is None:
-        return Park('notification {0} does not exist'.format(message['notification_id']))
-    return _work(context, message, notification)
+    return work_batch([body], context)[0]
 
 
-def _work(context: StageContext, message: Mapping[str, Any], notification: Notification) -> Outcome:
-    if notification.status == NotificationStatus.cancelled:
-        return Done()  # a cancelled mailing: what was still queued is dropped here
-    delivery = _delivery(context, notification.id, message['email'], message['channel'])
-    if context.replayed and delivery.state == DeliveryState.failed:
-        delivery.state = DeliveryState.pending  # the operator fixed the cause and asks again
-        context.session.commit()
-    category = message['category'] or category_of(notification.type)
-    recipient = Recipient(user_id=message['user_id'], email=delivery.recipient)
-    if delivery.state in FINAL_STATES or skip_if_opted_out(context.session, delivery, recipient, category):
-        return Done()
-    return _rendered(context, message, delivery, recipient, category)
+def work_batch(bodies: Sequence[Mapping[str, Any]], context: StageContext) -> list[Outcome]:
+    """Render and record a batch of recipients' messages; one outcome per message, one commit."""
+    outcomes: list[Outcome] = [Done() for _ in bodies]
+    jobs = _jobs(context, bodies, outcomes)
+    states = _ensure_deliveries(context, jobs)
+    live = [job for job in jobs if states.get(job.delivery_id) not in FINAL_STATES]
+    skipped = skip_opted_out(context.session, [
+        OptOutCheck(job.delivery_id, job.recipient, job.category, job.message['channel'])
+        for job in live if states.get(job.delivery_id) == DeliveryState.pending
+    ])
+    failures: dict[str, str] = {}
+    for job in live:
+        if job.delivery_id not in skipped:
+            outcomes[job.index] = _rendered(context, job, failures)
+    fail_each(context.session, failures)
+    context.session.commit()
+    return outcomes
 
 
-def _rendered(
-    context: StageContext, message: Mapping[str, Any], delivery: Delivery, recipient: Recipient, category: str,
-) -> Outcome:
-    if delivery.channel not in context.channels:
-        return _fail(context, delivery, 'no installed plugin provides channel {0!r}'.format(delivery.channel))
-    unsubscribe_url = _unsubscribe_url(context, recipient, category)
+def _jobs(context: StageContext, bodies: Sequence[Mapping[str, Any]], outcomes: list[Outcome]) -> list[Job]:
+    """The messages to work on; a poison one, or one of a notification gone or cancelled, has its outcome now."""
+    jobs = []
+    for index, body in enumerate(bodies):
+        try:
+            message = load_message(WORKER_MESSAGE, body)
+        except PoisonMessageError as error:
+            outcomes[index] = Park(str(error))
+            continue
+        notification = context.session.get(Notification, message['notification_id'])
+        if notification is None:
+            outcomes[index] = Park('notification {0} does not exist'.format(message['notification_id']))
+        elif notification.status != NotificationStatus.cancelled:  # a cancelled mailing's queued rest is dropped
+            delivery_id = delivery_id_for(notification.id, message['email'], message['channel'])
+            jobs.append(Job(index, message, notification, delivery_id))
+    return jobs
+
+
+def _ensure_deliveries(context: StageContext, jobs: Sequence[Job]) -> dict[str, str]:
+    """Create the batch's delivery rows that are new; the state of each (a replay makes failed ones pending)."""
+    now = utcnow()
+    insert_new(context.session, DELIVERIES, [
+        {
+            'id': job.delivery_id,
+            'notification_id': job.notification.id,
+            'recipient': job.message['email'],
+            'channel': job.message['channel'],
+            'state': DeliveryState.pending,
+            'attempts': 0,
+            'created_at': now,
+            'updated_at': now,
+        }
+        for job in {job.delivery_id: job for job in jobs}.values()
+    ])
+    states = states_of(context.session, [job.delivery_id for job in jobs])
+    if context.replayed:  # the operator fixed the cause and asks again
+        failed = [delivery_id for delivery_id, state in states.items() if state == DeliveryState.failed]
+        for delivery_id in move(context.session, failed, DeliveryState.failed, {'state': DeliveryState.pending}):
+            states[delivery_id] = DeliveryState.pending
+    return states
+
+
+def _rendered(context: StageContext, job: Job, failures: dict[str, str]) -> Outcome:
+    channel = job.message['channel']
+    if channel not in context.channels:
+        return _fail(failures, job, 'no installed plugin provides channel {0!r}'.format(channel))
+    category = job.category
+    unsubscribe_url = _unsubscribe_url(context, job.recipient, category)
     try:
-        rendered = _render(context, delivery, message, unsubscribe_url)
+        rendered = _render(context, job, unsubscribe_url)
     except TemplateError as error:
-        return _fail(context, delivery, str(error))
+        return _fail(failures, job, str(error))
     headers = context.unsubscribe.headers(unsubscribe_url) if context.unsubscribe and unsubscribe_url else {}
-    return Done(forward=[channel_message(delivery, rendered, recipient, category, headers)])
+    return Done(forward=[channel_message(job, rendered, category, headers)])
+
+
+def _fail(failures: dict[str, str], job: Job, reason: str) -> Park:
+    failures[job.delivery_id] = reason
+    return Park(reason)

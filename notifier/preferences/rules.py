@@ -83,10 +83,11 @@ class DatabasePreferences:
 
 def opted_out(session: Session, recipient: Recipient, category: str, channel: str) -> bool:
     """Whether the recipient turned this category off on this channel, or everything off."""
-    return _opted_out(DatabasePreferences(session), recipient, category, channel)
+    return opted_out_in(DatabasePreferences(session), recipient, category, channel)
 
 
-def _opted_out(reader: PreferenceReader, recipient: Recipient, category: str, channel: str) -> bool:
+def opted_out_in(reader: PreferenceReader, recipient: Recipient, category: str, channel: str) -> bool:
+    """Whether the recipient opted out, as ``reader`` (the database, or a batch's snapshot) tells."""
     subjects = recipient.subjects
     if category == Category.transactional or not subjects:
         return False
@@ -111,7 +112,7 @@ def decide(reader: PreferenceReader, recipient: Recipient, category: str, channe
     """
     if category == Category.transactional:
         return SEND
-    if _opted_out(reader, recipient, category, channel):
+    if opted_out_in(reader, recipient, category, channel):
         return SKIP
     wait_until = _quiet_hours_end(reader, recipient, now)
     if wait_until is not None:

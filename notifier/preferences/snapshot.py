@@ -32,7 +32,7 @@ class PagePreferences:
                 Preference.enabled == false(),
             ),
         )
-        self._off = {(subject, channel) for subject, channel in switched.tuples()}
+        self._off = {(subject, channel) for subject, channel in switched}
 
     def everything_off(self, subjects: Sequence[str]) -> bool:
         """Whether any of the subjects opted out of everything."""

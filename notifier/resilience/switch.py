@@ -52,6 +52,8 @@ class Route(Generic[Message]):
     prefetch: int = 0
     #: This queue's healthy prefetch when it is not the process's (a bulk lane's is smaller).
     healthy_prefetch: int | None = None
+    #: Handles what the callback holds back (a batch being collected) before the queue is cancelled.
+    drain: Callable[[], None] | None = None
 
 
 class QueueSwitch(Generic[Message]):
@@ -113,10 +115,14 @@ class QueueSwitch(Generic[Message]):
             if route.guard is not None:
                 self._arm(route.guard)
 
+    def settle(self) -> None:
+        """Reconcile if a breaker changed (after a message or a batch was handled)."""
+        if self._changed:
+            self.reconcile()  # a breaker this work opened stops the queue before the next message
+
     def _on_message(self, route: Route[Message], message: Message) -> None:
         route.callback(message)
-        if self._changed:
-            self.reconcile()  # a breaker this message opened stops the queue before the next one
+        self.settle()
 
     def _on_change(self, change: BreakerChange) -> None:
         self._changed = True
@@ -134,6 +140,8 @@ class QueueSwitch(Generic[Message]):
     def _sync(self, route: Route[Message]) -> None:
         wanted = self._wanted_prefetch(route)
         if route.consumer_tag is not None and route.prefetch != wanted:
+            if route.drain is not None:
+                route.drain()
             self._broker.cancel(route.consumer_tag)
             route.consumer_tag = None
             if not wanted:

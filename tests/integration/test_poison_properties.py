@@ -5,7 +5,7 @@ given to the router, generator, worker and sender through the real runner.
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pytest
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from notifier.constants import PARK_REASON_HEADER
 from notifier.pipeline import topology
-from notifier.pipeline.broker import IncomingMessage
+from notifier.pipeline.broker import IncomingMessage, OutgoingMessage
 from notifier.pipeline.consumer import ConsumerProcess
 from notifier.pipeline.runner import StageRunner, StageWiring
 from notifier.pipeline.stages import STAGES
@@ -41,11 +41,11 @@ class RecordingBroker:
         self.published: list[tuple[str, Mapping[str, Any]]] = []
         self.acked: list[int] = []
 
-    def publish(self, routing_key: str, body: object, message_id: object, headers: Any = None, **exchange: str) -> None:
-        self.published.append((routing_key, dict(headers or {})))
+    def publish_many(self, messages: Sequence[OutgoingMessage]) -> None:
+        self.published.extend((message.routing_key, dict(message.headers or {})) for message in messages)
 
-    def ack(self, delivery_tag: int) -> None:
-        self.acked.append(delivery_tag)
+    def ack_all(self, messages: Iterable[IncomingMessage]) -> None:
+        self.acked.extend(message.delivery_tag for message in messages)
 
 
 @pytest.mark.parametrize('stage_name', sorted(STAGES))

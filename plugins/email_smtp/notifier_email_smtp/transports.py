@@ -1,16 +1,26 @@
-"""Where mails go: a folder of ``.eml`` files, or an SMTP server."""
+"""Where mails go: a folder of ``.eml`` files, or an SMTP server.
+
+The SMTP transport speaks each transaction itself (``MAIL``, ``RCPT``,
+``DATA``, the body) on one persistent connection, with the three commands in
+one write where the server offers ``PIPELINING`` (RFC 2920). It tells a
+failure *before* the body was sent, which is safe to try again at once on a
+new connection, from one *after* it: the server may have taken the mail, so
+it is never re-sent at once (the retry tiers may send it again later, with
+the same ``Message-ID``; ``docs/guarantees.md`` counts it in the window).
+"""
 
 import os
+import re
 import smtplib
 import ssl
 import tempfile
 from collections.abc import Mapping
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 
 from notifier.channels.base import SendResult
+from notifier_email_smtp.mime import RawMail
 
 SMTP_PORT = 25
 SMTPS_PORT = 465
@@ -18,12 +28,21 @@ SMTPS_PORT = 465
 TRANSIENT_FIRST_DIGIT = 4
 REPLY_CODE_CLASS = 100
 TRUE_WORDS = frozenset(('1', 'true', 'yes', 'on'))
+OK = 250
+RECIPIENT_OK = frozenset((250, 251))
+START_MAIL_INPUT = 354
+#: A line of the body that starts with a dot gets another (RFC 5321, 4.5.2).
+LEADING_DOT = re.compile(rb'^\.', re.MULTILINE)
+
+
+class NotSentError(Exception):
+    """The connection failed before the body was sent: nothing reached the server, try a new connection."""
 
 
 class Transport(Protocol):
     """Delivers a built mail."""
 
-    def deliver(self, mail: EmailMessage, mail_key: str) -> SendResult:
+    def deliver(self, mail: RawMail, mail_key: str) -> SendResult:
         """Hand the mail over; ``mail_key`` is its deterministic id."""
 
     def close(self) -> None:
@@ -42,17 +61,17 @@ class FileTransport:
         self._folder = folder
         folder.mkdir(parents=True, exist_ok=True)
 
-    def deliver(self, mail: EmailMessage, mail_key: str) -> SendResult:
+    def deliver(self, mail: RawMail, mail_key: str) -> SendResult:
         """Write the mail atomically (temp file, then rename)."""
         target = self._folder / '{0}.eml'.format(mail_key)
         try:
             descriptor, temp_name = tempfile.mkstemp(dir=self._folder, suffix='.tmp')
             with os.fdopen(descriptor, 'wb') as temp_file:
-                temp_file.write(mail.as_bytes())
+                temp_file.write(mail.data)
             os.replace(temp_name, target)
         except OSError as error:
             return SendResult.temporary('cannot write {0}: {1}'.format(target, error))
-        return SendResult.sent(str(mail['Message-ID']))
+        return SendResult.sent(mail.message_id)
 
     def close(self) -> None:
         """Nothing to release."""
@@ -75,12 +94,17 @@ class SmtpTransport:
         self._timeout = timeout
         self._connection: smtplib.SMTP | None = None
 
-    def deliver(self, mail: EmailMessage, mail_key: str) -> SendResult:
-        """Send; a dropped connection is reopened once before giving up for now."""
-        sent = self._send_once(mail)
-        if sent is None:
-            sent = self._send_once(mail)
-        return sent or SendResult.temporary('SMTP server {0}:{1} disconnected twice'.format(self._host, self._port))
+    def deliver(self, mail: RawMail, mail_key: str) -> SendResult:
+        """Send; a connection that dropped before the body was sent is reopened once."""
+        try:
+            return self._send_once(mail)
+        except NotSentError:
+            self.close()
+        try:
+            return self._send_once(mail)
+        except NotSentError:
+            self.close()
+        return SendResult.temporary('SMTP server {0}:{1} disconnected twice'.format(self._host, self._port))
 
     def close(self) -> None:
         """Say QUIT if we can, and forget the connection."""
@@ -92,18 +116,89 @@ class SmtpTransport:
             self._connection.close()
         self._connection = None
 
-    def _send_once(self, mail: EmailMessage) -> SendResult | None:
-        """Send once; ``None`` means the server hung up and a new connection may work."""
+    def _send_once(self, mail: RawMail) -> SendResult:
+        """One transaction; :class:`NotSentError` when the connection failed before the body went out."""
         try:
-            refused = self._connect().send_message(mail)
-        except smtplib.SMTPServerDisconnected:
-            self.close()
-            return None
+            connection = self._connect()
+            recipient = self._envelope_recipient(connection, mail.recipient)
+        except smtplib.SMTPServerDisconnected as error:
+            raise NotSentError(str(error)) from None
         except (OSError, smtplib.SMTPException) as error:
             return self._failure(error)
-        if refused:
-            return _first_refusal(refused)
-        return SendResult.sent(str(mail['Message-ID']))
+        if recipient is None:
+            return SendResult.permanent(
+                'SMTP server {0}:{1} does not take internationalized addresses (SMTPUTF8) like {2!r}'.format(
+                    self._host, self._port, mail.recipient,
+                ),
+            )
+        options = ['SMTPUTF8'] if not recipient.isascii() else []
+        try:
+            refused = self._envelope(connection, mail.envelope_from, recipient, options)
+        except (smtplib.SMTPServerDisconnected, ConnectionError) as error:
+            raise NotSentError(str(error)) from None
+        except (OSError, smtplib.SMTPException) as error:
+            return self._failure(error)
+        if refused is not None:
+            return refused
+        return self._body(connection, mail)
+
+    def _envelope_recipient(self, connection: smtplib.SMTP, recipient: str) -> str | None:
+        """The address for ``RCPT TO``: as it is, or with an IDNA domain; ``None`` when it cannot be said."""
+        if recipient.isascii() or connection.has_extn('smtputf8'):
+            return recipient
+        local, _, domain = recipient.rpartition('@')
+        if not local.isascii():
+            return None
+        try:
+            return '{0}@{1}'.format(local, domain.encode('idna').decode('ascii'))
+        except UnicodeError:
+            return None
+
+    def _envelope(
+        self, connection: smtplib.SMTP, sender: str, recipient: str, options: list[str],
+    ) -> SendResult | None:
+        """``MAIL``, ``RCPT``, ``DATA`` (pipelined when offered); a refusal, or ``None`` once the server waits for the body."""
+        mail_command = 'mail FROM:{0}{1}'.format(smtplib.quoteaddr(sender), ''.join(' ' + option for option in options))
+        rcpt_command = 'rcpt TO:{0}'.format(smtplib.quoteaddr(recipient))
+        if connection.has_extn('pipelining'):
+            connection.send('{0}\r\n{1}\r\ndata\r\n'.format(mail_command, rcpt_command).encode())
+            replies = [connection.getreply() for _ in range(3)]
+        else:
+            replies = []
+            for command in (mail_command, rcpt_command, 'data'):
+                connection.send('{0}\r\n'.format(command).encode())
+                replies.append(connection.getreply())
+                if replies[-1][0] not in RECIPIENT_OK | {START_MAIL_INPUT}:
+                    break
+        for (code, reason), expected in zip(replies, (frozenset((OK,)), RECIPIENT_OK, frozenset((START_MAIL_INPUT,)))):
+            if code not in expected:
+                self._reset(connection, replies)
+                return _answer(code, reason)
+        return None
+
+    def _reset(self, connection: smtplib.SMTP, replies: list[tuple[int, bytes]]) -> None:
+        """After a refusal: end a DATA the server accepted anyway, then RSET, so the connection stays usable."""
+        if len(replies) == 3 and replies[2][0] == START_MAIL_INPUT:
+            connection.send('.\r\n')
+            connection.getreply()
+        connection.rset()
+
+    def _body(self, connection: smtplib.SMTP, mail: RawMail) -> SendResult:
+        """Send the body; no answer after it is uncertain, and never re-sent at once."""
+        data = LEADING_DOT.sub(b'..', mail.data)
+        if not data.endswith(b'\r\n'):
+            data += b'\r\n'
+        try:
+            connection.send(data + b'.\r\n')
+            code, reason = connection.getreply()
+        except (OSError, smtplib.SMTPException) as error:
+            self.close()
+            return SendResult.temporary('uncertain: no answer from SMTP server {0}:{1} after the mail was sent: {2}'.format(
+                self._host, self._port, error or type(error).__name__,
+            ))
+        if code != OK:
+            return _answer(code, reason)
+        return SendResult.sent(mail.message_id)
 
     def _failure(self, error: OSError | smtplib.SMTPException) -> SendResult:
         if isinstance(error, smtplib.SMTPRecipientsRefused):
@@ -127,6 +222,7 @@ class SmtpTransport:
             connection = smtplib.SMTP(self._host, self._port, timeout=self._timeout)
             if self._starttls:
                 connection.starttls(context=ssl.create_default_context())
+        connection.ehlo_or_helo_if_needed()
         if self._username:
             connection.login(self._username, self._password)
         self._connection = connection

@@ -1,0 +1,122 @@
+"""The delivery rows of a batch, written with one statement each (Core SQL on the hot path).
+
+The worker creates a batch's rows with one multi-row ``INSERT … ON CONFLICT
+DO NOTHING`` and reads their states back with one ``SELECT``; the sender
+claims a batch with one ``UPDATE … WHERE id IN (…) RETURNING id``. The ORM
+stays for everything that is not per message.
+"""
+
+import datetime as dt
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Table, bindparam, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from notifier.models import Delivery, DeliveryState
+from notifier.preferences.rules import OPTED_OUT, opted_out_in
+from notifier.preferences.snapshot import PagePreferences
+from notifier.preferences.subjects import Recipient
+
+DELIVERIES: Table = Delivery.__table__  # type: ignore[assignment]
+
+
+def insert_new(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert rows, leaving alone those whose key exists (one statement)."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == 'postgresql':
+        session.execute(postgresql.insert(table).values(list(rows)).on_conflict_do_nothing())
+    elif dialect == 'sqlite':
+        session.execute(sqlite.insert(table).values(list(rows)).on_conflict_do_nothing())
+    else:  # pragma: no cover - the two databases notifier supports
+        for row in rows:
+            session.execute(insert(table).values(row).prefix_with('OR IGNORE'))
+
+
+def states_of(session: Session, delivery_ids: Collection[str]) -> dict[str, str]:
+    """The state of each delivery that exists."""
+    if not delivery_ids:
+        return {}
+    rows = session.execute(select(Delivery.id, Delivery.state).where(Delivery.id.in_(list(delivery_ids))))
+    return {row.id: row.state for row in rows}
+
+
+def move(session: Session, delivery_ids: Collection[str], from_state: str, changes: Mapping[str, Any]) -> set[str]:
+    """Move the deliveries still in ``from_state``; the ids this call moved."""
+    if not delivery_ids:
+        return set()
+    moved = session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(list(delivery_ids)), Delivery.state == from_state)
+        .values(**changes)
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False),
+    )
+    return set(moved.scalars())
+
+
+def fail_each(session: Session, reasons: Mapping[str, str]) -> None:
+    """Mark deliveries ``failed``, each with its reason (one statement, many parameter sets)."""
+    if not reasons:
+        return
+    statement = (
+        update(DELIVERIES)
+        .where(DELIVERIES.c.id == bindparam('delivery_id'))
+        .values(state=DeliveryState.failed, last_error=bindparam('reason'))
+    )
+    session.execute(statement, [
+        {'delivery_id': delivery_id, 'reason': reason} for delivery_id, reason in reasons.items()
+    ])
+
+
+@dataclass(frozen=True)
+class OptOutCheck:
+    """A pending delivery whose recipient may have opted out since the message was made."""
+
+    delivery_id: str
+    recipient: Recipient
+    category: str
+    channel: str
+
+
+def skip_opted_out(session: Session, checks: Iterable[OptOutCheck]) -> set[str]:
+    """Skip the pending deliveries whose recipients opted out (two reads per category, one update)."""
+    by_category: dict[str, list[OptOutCheck]] = {}
+    for check in checks:
+        by_category.setdefault(check.category, []).append(check)
+    opted: list[str] = []
+    for category, category_checks in by_category.items():
+        snapshot = PagePreferences(session, [check.recipient for check in category_checks], category)
+        opted.extend(
+            check.delivery_id for check in category_checks
+            if opted_out_in(snapshot, check.recipient, category, check.channel)
+        )
+    return move(session, opted, DeliveryState.pending, {'state': DeliveryState.skipped, 'last_error': OPTED_OUT})
+
+
+def claimable(now: dt.datetime, lease_seconds: float, replayed: bool) -> ColumnElement[bool]:
+    """A delivery nobody holds: pending, failed when replayed, or sending with an expired lease."""
+    lease_expired = now - dt.timedelta(seconds=lease_seconds)
+    states = [Delivery.state == DeliveryState.pending]
+    if replayed:
+        states.append(Delivery.state == DeliveryState.failed)
+    states.append((Delivery.state == DeliveryState.sending) & (Delivery.sending_since < lease_expired))
+    return or_(*states)
+
+
+def claim(session: Session, delivery_ids: Collection[str], now: dt.datetime, where: ColumnElement[bool]) -> set[str]:
+    """Move the claimable deliveries to ``sending`` since ``now`` (the claim's fence); the ids claimed."""
+    if not delivery_ids:
+        return set()
+    claimed = session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(list(delivery_ids)), where)
+        .values(state=DeliveryState.sending, sending_since=now, attempts=Delivery.attempts + 1)
+        .returning(Delivery.id)
+        .execution_options(synchronize_session=False),
+    )
+    return set(claimed.scalars())
