@@ -1,18 +1,13 @@
 """The sender's metrics: how long a channel takes to send, how deliveries end, how long they took."""
 
-import logging
-from collections.abc import Callable, Sequence
-
-from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from notifier.channels.base import OutgoingMessage, SendResult
-from notifier.models import Delivery, DeliveryState, Notification
+from notifier.models import DeliveryState
 from notifier.observability import metrics
 from notifier.pipeline.outcomes import Done, Outcome, Park
-
-logger = logging.getLogger(__name__)
 
 
 def timed_send(channel: str, send: Callable[[OutgoingMessage], SendResult], message: OutgoingMessage) -> SendResult:
@@ -21,35 +16,34 @@ def timed_send(channel: str, send: Callable[[OutgoingMessage], SendResult], mess
         return send(message)
 
 
-def observe_completions(session: Session, finished: Sequence[tuple[str, str, Outcome]]) -> None:
+@dataclass(frozen=True)
+class Completion:
+    """A delivery the sender finished or will retry, and what its message says of its notification."""
+
+    channel: str
+    decision: Outcome
+    accepted_at: dt.datetime | None
+    urgency: str | None
+    scale: str | None
+
+
+def observe_completions(completions: Iterable[Completion], now: dt.datetime) -> None:
     """Count deliveries the sender finished (sent: Done, failed: Park) and their accept-to-sent latency.
 
-    ``finished`` holds (delivery id, channel, decision). A retry is not an end: nothing is counted.
-    One read of the batch's notifications (when each was accepted); a database error only costs
-    the latency observation.
+    A retry is not an end: nothing is counted. The latency comes from the message (``accepted_at``);
+    a message from before it carried one counts without a latency.
     """
-    ended = [
-        (delivery_id, channel, DeliveryState.sent if isinstance(decision, Done) else DeliveryState.failed)
-        for delivery_id, channel, decision in finished if isinstance(decision, (Done, Park))
-    ]
-    for _, channel, state in ended:
-        metrics.deliveries_completed.labels(channel=channel, state=state).inc()
-    sent = [delivery_id for delivery_id, _, state in ended if state == DeliveryState.sent]
-    if not sent:
+    for completion in completions:
+        if isinstance(completion.decision, Done):
+            metrics.deliveries_completed.labels(channel=completion.channel, state=DeliveryState.sent).inc()
+            _observe_latency(completion, now)
+        elif isinstance(completion.decision, Park):
+            metrics.deliveries_completed.labels(channel=completion.channel, state=DeliveryState.failed).inc()
+
+
+def _observe_latency(completion: Completion, now: dt.datetime) -> None:
+    if completion.accepted_at is None or completion.urgency is None or completion.scale is None:
         return
-    query = (
-        select(Delivery.channel, Delivery.sent_at, Notification.created_at, Notification.urgency, Notification.scale)
-        .join(Notification, Notification.id == Delivery.notification_id)
-        .where(Delivery.id.in_(sent))
-    )
-    try:
-        rows = session.execute(query).all()
-    except SQLAlchemyError as error:
-        session.rollback()
-        logger.debug('cannot observe %d deliveries: %s', len(sent), type(error).__name__)
-        return
-    for row in rows:
-        if row.sent_at is not None:
-            metrics.delivery_latency_seconds.labels(
-                channel=row.channel, urgency=row.urgency, scale=row.scale,
-            ).observe(max(0, (row.sent_at - row.created_at).total_seconds()))
+    metrics.delivery_latency_seconds.labels(
+        channel=completion.channel, urgency=completion.urgency, scale=completion.scale,
+    ).observe(max(0, (now - completion.accepted_at).total_seconds()))

@@ -24,17 +24,20 @@ DELIVERIES: Table = Delivery.__table__  # type: ignore[assignment]
 
 
 def insert_new(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert rows, leaving alone those whose key exists (one statement)."""
+    """Insert rows, leaving alone those whose key exists.
+
+    Executed as many parameter sets of one cached statement: SQLAlchemy sends them as multi-row
+    ``VALUES`` (its "insertmanyvalues"), without compiling a statement per batch size.
+    """
     if not rows:
         return
     dialect = session.get_bind().dialect.name
     if dialect == 'postgresql':
-        session.execute(postgresql.insert(table).values(list(rows)).on_conflict_do_nothing())
+        session.execute(postgresql.insert(table).on_conflict_do_nothing(), list(rows))
     elif dialect == 'sqlite':
-        session.execute(sqlite.insert(table).values(list(rows)).on_conflict_do_nothing())
+        session.execute(sqlite.insert(table).on_conflict_do_nothing(), list(rows))
     else:  # pragma: no cover - the two databases notifier supports
-        for row in rows:
-            session.execute(insert(table).values(row).prefix_with('OR IGNORE'))
+        session.execute(insert(table).prefix_with('OR IGNORE'), list(rows))
 
 
 def states_of(session: Session, delivery_ids: Collection[str]) -> dict[str, str]:

@@ -62,6 +62,10 @@ class ChannelMessageSchema(_StageSchema):
     category = fields.String(load_default=None, allow_none=True)
     #: Extra headers for the channel (``List-Unsubscribe`` of email).
     headers = fields.Dict(keys=fields.String(), values=fields.String(), load_default=dict)
+    #: When the notification was accepted, and its kind: the sender's latency metric needs no query.
+    accepted_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    urgency = fields.String(load_default=None, allow_none=True)
+    scale = fields.String(load_default=None, allow_none=True)
 
 
 def load_message(schema: Schema | type[Schema], body: Mapping[str, Any]) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from sqlalchemy import bindparam, exc, update
 from notifier.channels.base import Channel, OutgoingMessage, SendResult, SendStatus
 from notifier.faults import crash_point
 from notifier.models import DeliveryState
-from notifier.observability.deliveries import observe_completions, timed_send
+from notifier.observability.deliveries import Completion, observe_completions, timed_send
 from notifier.pipeline.context import StageContext
 from notifier.pipeline.delivery_rows import DELIVERIES, OptOutCheck, claim, claimable, skip_opted_out, states_of
 from notifier.pipeline.messages import ChannelMessageSchema, load_message
@@ -199,7 +199,11 @@ def _record(
             time.sleep(RECORD_RETRY_SECONDS * attempt)
         else:
             break
-    observe_completions(context.session, [(job.delivery_id, job.channel, decision) for job, decision in decisions.items()])
+    observe_completions(
+        (Completion(job.channel, decision, job.message['accepted_at'], job.message['urgency'], job.message['scale'])
+         for job, decision in decisions.items()),
+        context.clock(),
+    )
     return decisions
 
 

@@ -77,6 +77,9 @@ def channel_message(
             'user_id': job.message['user_id'],
             'category': category,
             'headers': dict(headers),
+            'accepted_at': job.notification.created_at.isoformat(),
+            'urgency': job.notification.urgency,
+            'scale': job.notification.scale,
         },
         message_id='send:{0}'.format(job.delivery_id),
     )
