@@ -43,6 +43,10 @@ CHROMIUM_FLAGS = (
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
     '--disable-dev-shm-usage', '--window-size=1400,1000',
 )
+CHROMIUM_MISSING = ' '.join((
+    'Chromium not found: install it with `apt-get install -y chromium chromium-driver`,',
+    'or name the browser and its driver in NOTIFIER_TEST_CHROMIUM and NOTIFIER_TEST_CHROMEDRIVER',
+))
 WINDOW_HEIGHT = 1000
 WAIT_SECONDS = 20
 MAILING_SECONDS = 60
@@ -58,7 +62,7 @@ def _chromium() -> tuple[str, str]:
     browser = find_program('NOTIFIER_TEST_CHROMIUM', 'chromium', 'chromium-browser')
     driver = find_program('NOTIFIER_TEST_CHROMEDRIVER', 'chromedriver')
     if browser is None or driver is None:
-        missing_component('Chromium not found: install it with `apt-get install -y chromium chromium-driver`')
+        missing_component(CHROMIUM_MISSING)
     return browser, driver
 
 
