@@ -5,8 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PLUGINS := plugins/email_smtp plugins/sms_stub plugins/push_stub
+# What the linters read; CI's lint and typecheck jobs call the same targets (docs/ci.md).
+STYLE_PATHS := notifier plugins tests setup.py
+TYPED_PACKAGES := notifier plugins/email_smtp/notifier_email_smtp plugins/sms_stub/notifier_sms_stub plugins/push_stub/notifier_push_stub
+LINT_REPORT := lint-report
 
-.PHONY: run install migrate dev-env ensure-rabbitmq lint test chaos bench clean
+.PHONY: run install migrate dev-env ensure-rabbitmq lint lint-style typecheck lint-imports lint-deploy lint-report test chaos bench clean
 
 $(STAMP): setup.py setup.cfg $(wildcard plugins/*/setup.py)
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.10+ or run make PYTHON=python3"; exit 1; }
@@ -30,11 +34,22 @@ run: install dev-env ensure-rabbitmq migrate ## set everything up and start api 
 	@scripts/print-first-steps.sh
 	exec $(BIN)/notifier run all
 
-lint: install ## wemake-python-styleguide, mypy --strict, import contracts
-	$(BIN)/flake8 notifier plugins tests setup.py
-	$(BIN)/mypy notifier plugins/email_smtp/notifier_email_smtp plugins/sms_stub/notifier_sms_stub plugins/push_stub/notifier_push_stub
+lint: lint-style typecheck lint-imports lint-deploy ## all four checks below, as CI runs them
+
+lint-style: install ## wemake-python-styleguide (flake8) over the code, the tests and setup.py
+	$(BIN)/flake8 $(STYLE_PATHS)
+
+typecheck: install ## mypy --strict (setup.cfg) over notifier and the three plugins
+	$(BIN)/mypy $(TYPED_PACKAGES)
+
+lint-imports: install ## the import-linter contracts of setup.cfg
 	$(BIN)/lint-imports
+
+lint-deploy: install ## the workflows, docker-compose.yml and the Dockerfile
 	VENV_BIN=$(BIN) scripts/lint-deploy.sh
+
+lint-report: install ## the style findings as an HTML report in lint-report/ (never fails on findings)
+	$(BIN)/flake8 --exit-zero --format=html --htmldir=$(LINT_REPORT) $(STYLE_PATHS)
 
 test: install ## the whole suite against the machine's RabbitMQ and PostgreSQL
 	@scripts/ensure-chromium.sh

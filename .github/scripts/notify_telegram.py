@@ -6,16 +6,26 @@ it needs (``toJSON(needs)``) and posts one message in the brief's format::
 
     {repository}: Pipeline for {commit} finished successfully!
 
-or::
+or, with one line per failed step::
 
     {repository}: Pipeline for {commit} finished with error!
-    {job} failed
+    {step} failed
+
+Each job hands its steps' results to the notify job as a job output
+holding ``toJSON(steps)``: the output ``steps`` for a plain job, and one
+output per matrix leg, ``python-3-12`` for the leg on Python 3.12 (GitHub
+keeps a matrix's outputs apart only when their names differ). A failed
+step is named by its id, followed by its leg: ``mypy failed``,
+``tests (Python 3.12) failed``. A job that failed or was cancelled with no
+failed step on record (it failed before its steps ran, or it hands over
+no steps) is named instead: ``test failed``.
 
 Environment:
 
 - ``REPOSITORY``: the repository name (falls back to ``GITHUB_REPOSITORY``).
-- ``COMMIT``: the commit hash (falls back to ``GITHUB_SHA``); 7 chars shown.
-- ``NEEDS_JSON``: ``{"job": {"result": "success|failure|cancelled|skipped"}}``.
+- ``COMMIT``: the commit hash (falls back to ``GITHUB_SHA``), shown whole.
+- ``NEEDS_JSON``: ``{"job": {"result": "success|failure|cancelled|skipped",
+  "outputs": {"steps": "<toJSON(steps)>"}}}``.
 - ``TELEGRAM_BOT_TOKEN``, ``TELEGRAM_CHAT_ID``: the bot and the chat.
 - ``TELEGRAM_API_URL``: the Bot API base URL (tests point it at a local
   server); defaults to the public Bot API.
@@ -27,6 +37,7 @@ Standard library only, so the job needs no ``pip install``.
 
 import json
 import os
+import re
 import sys
 from collections.abc import Mapping
 from urllib.error import HTTPError
@@ -34,9 +45,12 @@ from urllib.request import Request, urlopen
 
 DEFAULT_API_URL = 'https://api.telegram.org'
 TIMEOUT_SECONDS = 10
-SHORT_HASH_LENGTH = 7
 FAILED_RESULTS = frozenset(('failure', 'cancelled'))
 SECRET_NAMES = ('TELEGRAM_BOT_TOKEN', 'TELEGRAM_CHAT_ID')
+#: The job output with a plain job's ``toJSON(steps)``.
+STEPS_OUTPUT = 'steps'
+#: The job output with the ``toJSON(steps)`` of a matrix leg: ``python-3-12``.
+PYTHON_LEG_OUTPUT = re.compile(r'python-(?P<major>[0-9]+)-(?P<minor>[0-9]+)')
 
 UNREACHABLE_LINE = 'telegram: cannot reach the Bot API: {0}; message not sent'
 BAD_NEEDS_LINE = (
@@ -46,44 +60,89 @@ BAD_NEEDS_LINE = (
 JobResults = Mapping[str, Mapping[str, object]]
 
 
-def failed_jobs(needs: JobResults) -> list[str]:
-    """Return the names of the jobs that failed or were cancelled, in order.
+def failed_step_ids(steps_json: object) -> list[str]:
+    """Return the ids of the failed or cancelled steps in ``toJSON(steps)``.
 
-    A job skipped because a job it needs failed is not listed: the job
-    that really failed already is.
+    A step counts by its ``conclusion`` (a step allowed to fail by
+    ``continue-on-error`` did not fail its job); a step skipped because
+    an earlier one failed is not listed.
     """
+    if not isinstance(steps_json, str):
+        return []
+    try:
+        steps = json.loads(steps_json)
+    except ValueError:
+        return []
+    if not isinstance(steps, dict):
+        return []
     return [
-        job_name
-        for job_name, job in needs.items()
-        if job.get('result') in FAILED_RESULTS
+        step_id
+        for step_id, step in steps.items()
+        if isinstance(step, dict) and step.get('conclusion') in FAILED_RESULTS
     ]
 
 
+def failed_steps(job: Mapping[str, object]) -> list[str]:
+    """Return the names of the failed steps a job handed over, in order.
+
+    A step's name is its id, followed by the matrix leg of the output
+    that held it: the output ``steps`` has no leg, the output
+    ``python-3-12`` is the leg `` (Python 3.12)``; other outputs hold no
+    steps.
+    """
+    outputs = job.get('outputs')
+    if not isinstance(outputs, dict):
+        return []
+    names: list[str] = []
+    for output_name, steps_json in outputs.items():
+        python_leg = PYTHON_LEG_OUTPUT.fullmatch(output_name)
+        if python_leg is not None:
+            leg = ' (Python {0}.{1})'.format(
+                python_leg['major'], python_leg['minor'],
+            )
+        elif output_name == STEPS_OUTPUT:
+            leg = ''
+        else:
+            continue
+        names.extend(
+            '{0}{1}'.format(step_id, leg)
+            for step_id in failed_step_ids(steps_json)
+        )
+    return names
+
+
 def build_message(repository: str, commit: str, needs: JobResults) -> str:
-    """Build the message text in the brief's format."""
-    short_commit = commit[:SHORT_HASH_LENGTH]
-    failed = failed_jobs(needs)
+    """Build the message text in the brief's format.
+
+    One ``… failed`` line per failed step; a job that failed or was
+    cancelled with no failed step on record is named instead. A job
+    skipped because a job it needs failed is not listed: the job that
+    really failed already is.
+    """
+    failed: list[str] = []
+    for job_name, job in needs.items():
+        names = failed_steps(job)
+        if not names and job.get('result') in FAILED_RESULTS:
+            names = [job_name]
+        failed.extend('{0} failed'.format(name) for name in names)
     if not failed:
         return '{0}: Pipeline for {1} finished successfully!'.format(
-            repository, short_commit,
+            repository, commit,
         )
-    lines = ['{0}: Pipeline for {1} finished with error!'.format(
-        repository, short_commit,
-    )]
-    lines.extend('{0} failed'.format(job_name) for job_name in failed)
-    return '\n'.join(lines)
+    headline = '{0}: Pipeline for {1} finished with error!'.format(
+        repository, commit,
+    )
+    return '\n'.join([headline, *failed])
 
 
-def missing_secrets(environ: Mapping[str, str]) -> list[str]:
-    """Return the names of the Telegram secrets that are unset or empty."""
-    return [name for name in SECRET_NAMES if not environ.get(name)]
-
-
-def describe_missing(names: list[str]) -> str:
-    """Return the log line for missing secrets."""
-    verb = 'is' if len(names) == 1 else 'are'
+def describe_missing(environ: Mapping[str, str]) -> str | None:
+    """Return the log line for unset or empty secrets, ``None`` if all set."""
+    missing = [name for name in SECRET_NAMES if not environ.get(name)]
+    if not missing:
+        return None
+    verb = 'is' if len(missing) == 1 else 'are'
     return 'telegram: {0} {1} not set; message not sent'.format(
-        ' and '.join(names), verb,
+        ' and '.join(missing), verb,
     )
 
 
@@ -130,9 +189,9 @@ def read_needs(environ: Mapping[str, str]) -> JobResults:
 
 def deliver(environ: Mapping[str, str], text: str) -> str:
     """Send ``text`` if the secrets are set; return the line to log."""
-    missing = missing_secrets(environ)
-    if missing:
-        return describe_missing(missing)
+    missing_line = describe_missing(environ)
+    if missing_line is not None:
+        return missing_line
     try:
         send_message(
             environ.get('TELEGRAM_API_URL') or DEFAULT_API_URL,

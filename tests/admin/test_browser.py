@@ -1,9 +1,11 @@
 """The panel in a real browser: headless Chromium writes a template, runs a mailing, and works as an operator.
 
 Needs Debian's ``chromium`` and ``chromium-driver``
-(``apt-get install -y chromium chromium-driver``, or ``scripts/ensure-chromium.sh``); skipped with that
-reason when they are missing. With ``NOTIFIER_SCREENSHOTS=docs/screenshots`` the tests save screenshots
-of the pages they pass through there (the README shows them).
+(``apt-get install -y chromium chromium-driver``, or ``scripts/ensure-chromium.sh``), or the browser and
+driver named by ``NOTIFIER_TEST_CHROMIUM`` and ``NOTIFIER_TEST_CHROMEDRIVER`` (as CI sets them); skipped
+with that reason when they are missing, and failed instead under ``CI=true``.
+With ``NOTIFIER_SCREENSHOTS=docs/screenshots`` the tests save screenshots of the pages they pass through there
+(the README shows them).
 """
 
 import datetime as dt
@@ -26,9 +28,10 @@ from notifier.settings import settings_of
 from tests.admin.conftest import PASSWORD
 from tests.admin.mailing_helpers import READERS, address_of, fill_directory
 from tests.plugins.app import running_consumers
+from tests.plugins.components import find_program, import_component, missing_component
 from tests.plugins.smtp import RecordingHandler
 
-webdriver = pytest.importorskip('selenium.webdriver', reason='selenium is not installed (pip install -e .[dev])')
+webdriver = import_component('selenium.webdriver', 'selenium is not installed (pip install -e .[dev])')
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions  # noqa: E402
@@ -40,6 +43,10 @@ CHROMIUM_FLAGS = (
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
     '--disable-dev-shm-usage', '--window-size=1400,1000',
 )
+CHROMIUM_MISSING = ' '.join((
+    'Chromium not found: install it with `apt-get install -y chromium chromium-driver`,',
+    'or name the browser and its driver in NOTIFIER_TEST_CHROMIUM and NOTIFIER_TEST_CHROMEDRIVER',
+))
 WINDOW_HEIGHT = 1000
 WAIT_SECONDS = 20
 MAILING_SECONDS = 60
@@ -52,10 +59,10 @@ SOURCE = (
 
 
 def _chromium() -> tuple[str, str]:
-    browser = shutil.which('chromium') or shutil.which('chromium-browser')
-    driver = shutil.which('chromedriver')
+    browser = find_program('NOTIFIER_TEST_CHROMIUM', 'chromium', 'chromium-browser')
+    driver = find_program('NOTIFIER_TEST_CHROMEDRIVER', 'chromedriver')
     if browser is None or driver is None:
-        pytest.skip('Chromium not found: install it with `apt-get install -y chromium chromium-driver`')
+        missing_component(CHROMIUM_MISSING)
     return browser, driver
 
 

@@ -96,14 +96,6 @@ def wait_for_mails(run: ChaosRun, count: int, timeout: float) -> None:
         time.sleep(0.05)
 
 
-def dlq_available() -> bool:
-    """Whether ``notifier dlq`` exists yet."""
-    completed = subprocess.run(  # noqa: S603 - our own console script
-        [NOTIFIER, 'dlq', '--help'], capture_output=True, timeout=60, check=False,
-    )
-    return completed.returncode == 0
-
-
 def requeue_parking_lot(run: ChaosRun) -> str:
     """``notifier dlq requeue --all`` against the scenario's services; what it printed."""
     try:

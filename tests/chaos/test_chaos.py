@@ -189,8 +189,6 @@ def test_api_accepts_while_broker_is_down(launch: Launcher) -> None:
 
 def test_parking_lot_replayed_twice(launch: Launcher) -> None:
     """Everything parked (550s and poison) requeued twice: nothing is sent twice."""
-    if not faults.dlq_available():
-        pytest.skip('`notifier dlq` does not exist yet')
     count = chaos_n()
     refused = frozenset('u{0}@example.com'.format(index) for index in range(0, count, 5))
     with launch('replay', Layout()) as run:

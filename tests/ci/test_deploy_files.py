@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.plugins.components import missing_component
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_PATH = REPO_ROOT / 'docker-compose.yml'
 DOCKERFILE_PATH = REPO_ROOT / 'Dockerfile'
@@ -89,7 +91,7 @@ def test_cli_accepts_command(command: list[str]) -> None:
     """The CLI knows each command and option the deployment uses."""
     cli_script = Path(sys.executable).with_name('notifier')
     if not cli_script.exists():
-        pytest.skip('the notifier console script is not installed in this venv')
+        missing_component('the notifier console script is not installed in this venv (make install)')
 
     completed = subprocess.run(  # noqa: S603 - the project's own CLI
         [str(cli_script), *command, '--help'],

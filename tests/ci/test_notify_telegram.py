@@ -1,8 +1,11 @@
 """The CI pipeline's Telegram message (``.github/scripts/notify_telegram.py``).
 
 The script under ``.github/scripts`` is not a package module, so it is
-loaded from its path. Sending is tested against a real HTTP server on
-the loopback interface standing in for the Telegram Bot API.
+loaded from its path. The message is built from ``toJSON(needs)`` as
+GitHub hands it to the notify job: each job's result, and its steps'
+results (``toJSON(steps)``) in the job outputs the workflow declares.
+Sending is tested against a real HTTP server on the loopback interface
+standing in for the Telegram Bot API.
 """
 
 import json
@@ -27,11 +30,17 @@ REPOSITORY = 'notifier'
 FULL_COMMIT = '0123456789abcdef0123456789abcdef01234567'
 PASSED = 'success'
 FAILED = 'failure'
+SKIPPED = 'skipped'
+CANCELLED = 'cancelled'
 BOT_TOKEN = '123456:test-token'
 CHAT_ID = '-1001234567890'
-SUCCESS_TEXT = 'notifier: Pipeline for 0123456 finished successfully!'
-ERROR_HEADLINE = 'notifier: Pipeline for 0123456 finished with error!'
+SUCCESS_TEXT = 'notifier: Pipeline for {0} finished successfully!'.format(FULL_COMMIT)
+ERROR_HEADLINE = 'notifier: Pipeline for {0} finished with error!'.format(FULL_COMMIT)
 SCRIPT_TIMEOUT = 30
+LINT_STEPS = ('install', 'wemake-python-styleguide', 'import-contracts', 'deployment-files', 'lint-report')
+TYPECHECK_STEPS = ('install', 'mypy')
+TEST_STEPS = ('chromium', 'install', 'tests')
+PYTHONS = ('3.10', '3.11', '3.12', '3.13')
 
 
 def _load_script() -> ModuleType:
@@ -46,11 +55,54 @@ def _load_script() -> ModuleType:
 notify_telegram = _load_script()
 
 
-def _needs(**job_results: str) -> dict[str, dict[str, Any]]:
-    """Build ``toJSON(needs)`` as GitHub passes it to the notify job."""
+def _steps(step_ids: tuple[str, ...], conclusions: Mapping[str, str]) -> str:
+    """``toJSON(steps)`` of a job: each step's result, ``success`` unless ``conclusions`` says otherwise.
+
+    Without ``continue-on-error`` (which these workflows do not use) a step's
+    ``outcome`` and ``conclusion`` are the same.
+    """
+    assert set(conclusions) <= set(step_ids), 'no such step'
+    steps = {
+        step_id: {
+            'outputs': {},
+            'outcome': conclusions.get(step_id, PASSED),
+            'conclusion': conclusions.get(step_id, PASSED),
+        }
+        for step_id in step_ids
+    }
+    return json.dumps(steps, indent=2)
+
+
+def _job(step_ids: tuple[str, ...], by_output: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
+    """One job of ``toJSON(needs)``: failed when a step failed, its steps in the named outputs."""
+    failed = any(FAILED in conclusions.values() for conclusions in by_output.values())
     return {
-        job_name: {'result': job_result, 'outputs': {}}
-        for job_name, job_result in job_results.items()
+        'result': FAILED if failed else PASSED,
+        'outputs': {
+            output_name: _steps(step_ids, conclusions)
+            for output_name, conclusions in by_output.items()
+        },
+    }
+
+
+def _needs(
+    lint: Mapping[str, str] | None = None,
+    typecheck: Mapping[str, str] | None = None,
+    test: Mapping[str, Mapping[str, str]] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """``toJSON(needs)`` of ci.yml's notify job, every step passed but those given.
+
+    ``lint`` and ``typecheck`` map a step id to its conclusion; ``test`` maps a
+    Python version to that leg's step conclusions (``{'3.12': {'tests': FAILED}}``).
+    """
+    test_legs = test or {}
+    return {
+        'lint': _job(LINT_STEPS, {'steps': lint or {}}),
+        'typecheck': _job(TYPECHECK_STEPS, {'steps': typecheck or {}}),
+        'test': _job(TEST_STEPS, {
+            'python-{0}'.format(python.replace('.', '-')): test_legs.get(python, {})
+            for python in PYTHONS
+        }),
     }
 
 
@@ -121,7 +173,7 @@ def _run_script(extra_env: Mapping[str, str]) -> subprocess.CompletedProcess[str
         **inherited,
         'REPOSITORY': REPOSITORY,
         'COMMIT': FULL_COMMIT,
-        'NEEDS_JSON': json.dumps(_needs(lint=PASSED, typecheck=FAILED, test=PASSED)),
+        'NEEDS_JSON': json.dumps(_needs(typecheck={'mypy': FAILED})),
         **extra_env,
     }
     return subprocess.run(  # noqa: S603 - fixed command, our own script
@@ -149,47 +201,104 @@ def _free_closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _message(needs: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    return str(notify_telegram.build_message(REPOSITORY, FULL_COMMIT, needs)).split('\n')
+
+
 def test_success_message() -> None:
-    """Every job passed: one line, the brief's exact text."""
-    needs = _needs(lint=PASSED, typecheck=PASSED, test=PASSED)
-
-    message = notify_telegram.build_message(REPOSITORY, FULL_COMMIT, needs)
-
-    assert message == SUCCESS_TEXT
+    """Every step of every job passed: one line, the brief's text with the repository and the whole hash."""
+    assert _message(_needs()) == [SUCCESS_TEXT]
 
 
-def test_one_failure_message() -> None:
-    """One failed job: the error headline and that job's line."""
-    needs = _needs(lint=PASSED, typecheck=FAILED, test=PASSED)
-
-    message = notify_telegram.build_message(REPOSITORY, FULL_COMMIT, needs)
-
-    assert message == '{0}\ntypecheck failed'.format(ERROR_HEADLINE)
+def test_one_failed_step_is_named() -> None:
+    """mypy failed: the line names the step, not its job."""
+    assert _message(_needs(typecheck={'mypy': FAILED})) == [ERROR_HEADLINE, 'mypy failed']
 
 
-def test_several_failures_message() -> None:
-    """Several failed jobs: one line each, in the order of ``needs``."""
-    needs = _needs(lint=FAILED, typecheck=PASSED, test=FAILED)
-
-    message = notify_telegram.build_message(REPOSITORY, FULL_COMMIT, needs)
-
-    assert message == '{0}\nlint failed\ntest failed'.format(ERROR_HEADLINE)
+def test_failed_test_step_names_its_python() -> None:
+    """The tests failed on one Python of the matrix: the step with that leg, the other legs not."""
+    assert _message(_needs(test={'3.12': {'tests': FAILED}})) == [ERROR_HEADLINE, 'tests (Python 3.12) failed']
 
 
-def test_cancelled_failed_skipped_not() -> None:
-    """A cancelled job is reported as failed; a skipped one is not listed."""
-    needs = _needs(lint='cancelled', typecheck='skipped', test=PASSED)
+def test_two_failed_steps_in_two_jobs() -> None:
+    """Two steps of two jobs failed: one line per step, in the order of the jobs."""
+    needs = _needs(lint={'wemake-python-styleguide': FAILED}, test={'3.10': {'tests': FAILED}})
 
-    message = notify_telegram.build_message(REPOSITORY, FULL_COMMIT, needs)
+    assert _message(needs) == [
+        ERROR_HEADLINE,
+        'wemake-python-styleguide failed',
+        'tests (Python 3.10) failed',
+    ]
 
-    assert message == '{0}\nlint failed'.format(ERROR_HEADLINE)
+
+def test_two_failed_steps_in_one_job() -> None:
+    """Two checks of the lint job failed (each runs after a failed one): a line each, not one for the job."""
+    needs = _needs(lint={'wemake-python-styleguide': FAILED, 'import-contracts': FAILED})
+
+    assert _message(needs) == [ERROR_HEADLINE, 'wemake-python-styleguide failed', 'import-contracts failed']
 
 
-def test_short_commit_is_kept_as_is() -> None:
-    """A hash shorter than seven characters is not padded or dropped."""
-    message = notify_telegram.build_message(REPOSITORY, 'abc', {})
+def test_same_step_on_two_pythons() -> None:
+    """The tests failed on 3.11 and 3.13: two lines, each with its Python."""
+    needs = _needs(test={'3.11': {'tests': FAILED}, '3.13': {'tests': FAILED}})
 
-    assert message == 'notifier: Pipeline for abc finished successfully!'
+    assert _message(needs) == [ERROR_HEADLINE, 'tests (Python 3.11) failed', 'tests (Python 3.13) failed']
+
+
+def test_steps_skipped_after_a_failure_are_not_listed() -> None:
+    """The install failed, so the checks after it were skipped: only the install is named."""
+    skipped = {step_id: SKIPPED for step_id in LINT_STEPS[1:]}
+
+    assert _message(_needs(lint={'install': FAILED, **skipped})) == [ERROR_HEADLINE, 'install failed']
+
+
+def test_cancelled_step_is_listed() -> None:
+    """A step cancelled (the job timed out during it) did not pass: it is named."""
+    needs = _needs(test={'3.13': {'tests': CANCELLED}})
+    needs['test']['result'] = CANCELLED
+
+    assert _message(needs) == [ERROR_HEADLINE, 'tests (Python 3.13) failed']
+
+
+def test_step_allowed_to_fail_is_not_listed() -> None:
+    """``continue-on-error``: the step's outcome is failure but its conclusion success; the job passed."""
+    needs = _needs()
+    lint_steps = json.loads(needs['lint']['outputs']['steps'])
+    lint_steps['lint-report']['outcome'] = FAILED
+    needs['lint']['outputs']['steps'] = json.dumps(lint_steps)
+
+    assert _message(needs) == [SUCCESS_TEXT]
+
+
+def test_job_failed_before_its_steps_is_named() -> None:
+    """A leg whose service container never started hands over no steps: the job is named instead."""
+    needs = _needs()
+    needs['test'] = {'result': FAILED, 'outputs': {}}
+
+    assert _message(needs) == [ERROR_HEADLINE, 'test failed']
+
+
+def test_cancelled_job_named_skipped_job_not() -> None:
+    """A job cancelled with no step on record is named; one skipped (its needs failed) is not."""
+    needs = {
+        'lint': {'result': CANCELLED, 'outputs': {}},
+        'typecheck': {'result': SKIPPED, 'outputs': {}},
+    }
+
+    assert _message(needs) == [ERROR_HEADLINE, 'lint failed']
+
+
+def test_outputs_that_are_not_steps_are_ignored() -> None:
+    """Another output, or steps that are not JSON, name no step; the failed job still shows."""
+    other_output = _steps(('upload',), {'upload': FAILED})
+    needs = {'lint': {'result': FAILED, 'outputs': {'steps': 'not json', 'report-url': other_output}}}
+
+    assert _message(needs) == [ERROR_HEADLINE, 'lint failed']
+
+
+def test_commit_is_shown_whole() -> None:
+    """The hash is the commit's, as given: not shortened, not padded."""
+    assert notify_telegram.build_message(REPOSITORY, 'abc', {}) == 'notifier: Pipeline for abc finished successfully!'
 
 
 def test_missing_token_exits_zero(bot_api: FakeBotApi) -> None:
@@ -199,7 +308,7 @@ def test_missing_token_exits_zero(bot_api: FakeBotApi) -> None:
     assert completed.returncode == 0
     assert completed.stdout.splitlines() == [
         ERROR_HEADLINE,
-        'typecheck failed',
+        'mypy failed',
         'telegram: TELEGRAM_BOT_TOKEN is not set; message not sent',
     ]
     assert not completed.stderr
@@ -228,7 +337,7 @@ def test_sends_message_to_the_chat(bot_api: FakeBotApi) -> None:
         content_type='application/json',
         body={
             'chat_id': CHAT_ID,
-            'text': '{0}\ntypecheck failed'.format(ERROR_HEADLINE),
+            'text': '{0}\nmypy failed'.format(ERROR_HEADLINE),
         },
     )]
 
