@@ -80,7 +80,8 @@ def test_outbox_backlog_breakers_and_rate_limits_are_read_at_scrape_time(app: Fl
             message_id='route:stuck', routing_key=topology.NOTIFICATIONS, payload={}, created_at=an_hour_ago,
         ))
         db.session.add(OutboxMessage(  # refused by the broker again and again: counted apart, not as backlog
-            message_id='route:refused', routing_key='nowhere', payload={}, created_at=an_hour_ago - dt.timedelta(days=1),
+            message_id='route:refused', routing_key='nowhere', payload={},
+            created_at=an_hour_ago - dt.timedelta(days=1),
             set_aside_at=an_hour_ago, last_error='PublishError: no queue is bound',
         ))
         db.session.add(BreakerState(name='users', holder='node-1:42', phase='open', detail='5 timeouts'))
