@@ -7,7 +7,7 @@ from sqlalchemy import select
 from notifier.extensions import db
 from notifier.models import Schedule
 from notifier.models.base import utcnow
-from notifier.scheduler.firing import AlreadyFiredError, fire_now
+from notifier.scheduler.run_now import AlreadyFiredError, fire_now
 from notifier.services.schedules import set_enabled
 
 SCHEDULE_ARGUMENT = click.argument('key')

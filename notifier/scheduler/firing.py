@@ -15,7 +15,6 @@ import datetime as dt
 import hashlib
 import logging
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from notifier.models import Notification, NotificationStatus, Occurrence, OccurrenceState, Schedule
@@ -27,10 +26,6 @@ from notifier.services.accept import add_with_outbox
 from notifier.services.bulk_fires import fire_bulk, is_bulk_audience
 
 logger = logging.getLogger(__name__)
-
-
-class AlreadyFiredError(ValueError):
-    """``run-now`` in a second that has an occurrence already: nothing more is sent."""
 
 
 def _mailbox(email: str) -> str:
@@ -92,7 +87,8 @@ def _notifications(session: Session, schedule: Schedule, occurrence: Occurrence)
     return outbox_ids
 
 
-def _apply(session: Session, schedule: Schedule, fire_plan: FirePlan) -> list[int]:
+def apply_plan(session: Session, schedule: Schedule, fire_plan: FirePlan) -> list[int]:
+    """Write the occurrences of a plan and the notifications of each fire; the outbox rows' ids."""
     outbox_ids: list[int] = []
     for fire_at, reason in fire_plan.skip:
         session.add(Occurrence(
@@ -113,31 +109,9 @@ def fire_schedule(session: Session, schedule: Schedule, plan: DuePlan) -> list[i
             'schedule %s: %d due fire time(s) had an occurrence already (run-now or another scheduler)',
             schedule.name, plan.recorded,
         )
-    outbox_ids = _apply(session, schedule, plan.fire_plan)
+    outbox_ids = apply_plan(session, schedule, plan.fire_plan)
     schedule.next_fire_at = plan.next_fire_at
     if plan.fire_plan.fire:
         schedule.failure = None
         schedule.failed_at = None
     return outbox_ids
-
-
-def fire_now(session: Session, schedule: Schedule, now: dt.datetime) -> int:
-    """Fire one extra occurrence at ``now`` (an operator's run-now); returns how many notifications.
-
-    The schedule's row is locked first, so a scheduler firing the same second
-    finishes before (and this raises :class:`AlreadyFiredError`) or after (and leaves that second out).
-    """
-    fire_at = now.replace(microsecond=0)
-    lock = select(Schedule.id).where(Schedule.id == schedule.id).with_for_update()
-    session.scalars(lock).one()
-    recorded = session.scalar(
-        select(Occurrence.state).where(Occurrence.schedule_id == schedule.id, Occurrence.fire_at == fire_at),
-    )
-    if recorded is not None:
-        session.rollback()
-        raise AlreadyFiredError('{0} already {1} at {2}; nothing more was sent'.format(
-            schedule.name, 'fired' if recorded == OccurrenceState.fired else 'had an occurrence', fire_at.isoformat(),
-        ))
-    outbox_ids = _apply(session, schedule, FirePlan(fire=[fire_at]))
-    session.commit()
-    return len(outbox_ids)

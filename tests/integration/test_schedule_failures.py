@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from notifier.cli.main import cli
 from notifier.extensions import db
 from notifier.models import Notification, NotificationStatus, Occurrence, Schedule
-from notifier.scheduler.firing import AlreadyFiredError, fire_now, recipient_key
+from notifier.scheduler.firing import recipient_key
+from notifier.scheduler.run_now import AlreadyFiredError, fire_now
 from notifier.scheduler.passes import scheduler_pass
 from notifier.services.schedules import create_schedule
 from tests.plugins.app import AUTH
