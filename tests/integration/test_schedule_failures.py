@@ -2,19 +2,21 @@
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from flask import Flask
 from flask.cli import ScriptInfo
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from notifier.cli.main import cli
 from notifier.extensions import db
 from notifier.models import Notification, NotificationStatus, Occurrence, Schedule
 from notifier.scheduler.firing import recipient_key
 from notifier.scheduler.run_now import AlreadyFiredError, fire_now
+from notifier.scheduler import schedules_pass
 from notifier.scheduler.passes import scheduler_pass
 from notifier.services.schedules import create_schedule
 from tests.plugins.app import AUTH
@@ -211,3 +213,37 @@ def test_run_now_after_the_scheduler_fired_that_second_says_so_and_sends_nothing
 
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Notification)) == 1
+
+
+class _RecordedMeanwhile:
+    """Fires a schedule after another writer (run-now, say) recorded the same second on its own connection."""
+
+    def __init__(self, fire_schedule: Callable[..., list[int]]) -> None:
+        self._fire_schedule = fire_schedule
+
+    def __call__(self, session: Any, schedule: Schedule, plan: Any) -> list[int]:
+        with db.engine.begin() as elsewhere:
+            elsewhere.execute(insert(Occurrence).values(
+                schedule_id=schedule.id, fire_at=T0 + MINUTE, state='fired', notifications=0, created_at=T0,
+            ))
+        return self._fire_schedule(session, schedule, plan)
+
+
+def test_a_fire_time_recorded_meanwhile_is_a_race_not_a_failure(
+    app: Flask, database_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    if not database_url.startswith('sqlite'):
+        pytest.skip('on PostgreSQL the row lock makes a writer inserting an occurrence wait (its foreign key)')
+    digest = _schedule(app, 'digest')
+    real_fire_schedule = schedules_pass.fire_schedule
+
+    monkeypatch.setattr(schedules_pass, 'fire_schedule', _RecordedMeanwhile(real_fire_schedule))
+    with caplog.at_level(logging.INFO, logger='notifier.scheduler'):
+        assert _tick(app, T0 + MINUTE) == 0
+    monkeypatch.setattr(schedules_pass, 'fire_schedule', real_fire_schedule)
+
+    assert any('fired this occurrence first' in record.getMessage() for record in caplog.records)
+    assert _tick(app, T0 + MINUTE + dt.timedelta(seconds=1)) == 0  # the next pass leaves that second out...
+    row = _schedule_row(app, digest)
+    assert (row.next_fire_at, row.failure) == (T0 + 2 * MINUTE, None)  # ...and moves on, nothing set aside
+    assert [state for _, state, _ in _occurrences(app, digest)] == ['fired']
