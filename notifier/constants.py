@@ -23,6 +23,11 @@ API_PUBLISH_TIMEOUT_SECONDS: Final = 2.0
 OUTBOX_GRACE_SECONDS: Final = 3.0
 #: How many outbox rows one relay pass publishes.
 OUTBOX_BATCH_SIZE: Final = 200
+#: After this many publishes that the broker refused (unroutable, nacked, unencodable), a row is set
+#: aside with its reason and the relay stops trying it (``notifier outbox retry`` puts it back).
+OUTBOX_MAX_ATTEMPTS: Final = 20
+#: How much of a publish error an outbox row keeps.
+OUTBOX_ERROR_LENGTH: Final = 1000
 
 MAX_FIELDS: Final = 100
 MAX_FIELD_LENGTH: Final = 10000

@@ -40,6 +40,8 @@ def schedule_view(schedule: Schedule) -> dict[str, Any]:
         'end_at': _iso(schedule.end_at),
         'enabled': schedule.enabled,
         'next_fire_at': _iso(schedule.next_fire_at),
+        'failure': schedule.failure,
+        'failed_at': _iso(schedule.failed_at),
         'recent_occurrences': [
             {
                 'fire_at': _iso(occurrence.fire_at),

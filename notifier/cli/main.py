@@ -11,6 +11,7 @@ from notifier.cli.dlq import dlq_group
 from notifier.cli.limits import limits_group
 from notifier.cli.mailings import mailings_group
 from notifier.cli.openapi import openapi_command
+from notifier.cli.outbox import outbox_group
 from notifier.cli.plugins import plugins_command
 from notifier.cli.run import run_group
 from notifier.cli.schedules import schedules_group
@@ -43,6 +44,7 @@ def cli() -> None:
 cli.add_command(run_group)
 cli.add_command(plugins_command)
 cli.add_command(dlq_group)
+cli.add_command(outbox_group)
 cli.add_command(schedules_group)
 cli.add_command(mailings_group)
 cli.add_command(limits_group)

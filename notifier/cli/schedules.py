@@ -7,7 +7,7 @@ from sqlalchemy import select
 from notifier.extensions import db
 from notifier.models import Schedule
 from notifier.models.base import utcnow
-from notifier.scheduler.firing import fire_now
+from notifier.scheduler.run_now import AlreadyFiredError, fire_now
 from notifier.services.schedules import set_enabled
 
 SCHEDULE_ARGUMENT = click.argument('key')
@@ -43,11 +43,12 @@ def schedules_list(script_info: ScriptInfo) -> None:
         if not found:
             click.echo('no schedules')
         for schedule in found:
-            click.echo('{0:<24} {1:<32} {2:<8} next: {3}'.format(
+            click.echo('{0:<24} {1:<32} {2:<8} next: {3}{4}'.format(
                 schedule.name,
                 _timing(schedule),
                 'enabled' if schedule.enabled else 'paused',
                 schedule.next_fire_at.isoformat() if schedule.next_fire_at else '—',
+                '  FAILING: {0}'.format(schedule.failure) if schedule.failure else '',
             ))
 
 
@@ -57,17 +58,24 @@ def schedules_list(script_info: ScriptInfo) -> None:
 def schedules_show(script_info: ScriptInfo, key: str) -> None:
     """One schedule (by id or name)."""
     with script_info.load_app().app_context():
-        schedule = _schedule(key)
-        click.echo('id:          {0}'.format(schedule.id))
-        click.echo('name:        {0}'.format(schedule.name))
-        click.echo('timing:      {0}'.format(_timing(schedule)))
-        click.echo('type:        {0}'.format(schedule.type))
-        click.echo('audience:    {0}'.format(schedule.audience))
-        click.echo('misfire:     {0}, max lateness {1}'.format(
-            schedule.misfire_policy, schedule.max_lateness_seconds or 'none',
-        ))
-        click.echo('enabled:     {0}'.format(schedule.enabled))
-        click.echo('next fire:   {0}'.format(schedule.next_fire_at))
+        for label, shown in _described(_schedule(key)):
+            click.echo('{0:<13}{1}'.format('{0}:'.format(label), shown))
+
+
+def _described(schedule: Schedule) -> list[tuple[str, object]]:
+    described: list[tuple[str, object]] = [
+        ('id', schedule.id),
+        ('name', schedule.name),
+        ('timing', _timing(schedule)),
+        ('type', schedule.type),
+        ('audience', schedule.audience),
+        ('misfire', '{0}, max lateness {1}'.format(schedule.misfire_policy, schedule.max_lateness_seconds or 'none')),
+        ('enabled', schedule.enabled),
+        ('next fire', schedule.next_fire_at),
+    ]
+    if schedule.failure:
+        described.extend([('failure', schedule.failure), ('failed at', schedule.failed_at)])
+    return described
 
 
 @schedules_group.command('pause')
@@ -96,5 +104,8 @@ def schedules_resume(script_info: ScriptInfo, key: str) -> None:
 def schedules_run_now(script_info: ScriptInfo, key: str) -> None:
     """Fire one occurrence now (outside the timing); the outbox relay publishes it within seconds."""
     with script_info.load_app().app_context():
-        notifications = fire_now(db.session(), _schedule(key), utcnow())
+        try:
+            notifications = fire_now(db.session(), _schedule(key), utcnow())
+        except AlreadyFiredError as error:
+            raise click.ClickException(str(error)) from None
         click.echo('fired {0}: {1} notification(s) queued'.format(key, notifications))

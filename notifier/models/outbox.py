@@ -3,7 +3,7 @@
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Index, Integer, String, text
+from sqlalchemy import JSON, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from notifier.models.base import Base, UTCDateTime, utcnow
@@ -31,3 +31,7 @@ class OutboxMessage(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     publish_attempts: Mapped[int] = mapped_column(default=0)
+    #: Why the last publish of this row failed, if it did.
+    last_error: Mapped[str | None] = mapped_column(Text)
+    #: Set when the row failed too often to try again by itself: the relay skips it (see docs/operations.md).
+    set_aside_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -26,10 +26,11 @@ MISFIRE_POLICIES = (MisfirePolicy.fire_once, MisfirePolicy.fire_all, MisfirePoli
 
 
 class OccurrenceState:
-    """Whether a fire time produced notifications."""
+    """Whether a fire time produced notifications, was skipped, or failed."""
 
     fired: Final = 'fired'
     skipped: Final = 'skipped'
+    failed: Final = 'failed'  # the fire could not be made (the reason says why); it is not retried by itself
 
 
 class Schedule(Base):
@@ -54,6 +55,9 @@ class Schedule(Base):
     end_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     enabled: Mapped[bool] = mapped_column(default=True, index=True)
     next_fire_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    #: Why the last fire failed (None once a later fire succeeds); the scheduler moved on to the next time.
+    failure: Mapped[str | None] = mapped_column(Text)
+    failed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -53,14 +53,23 @@ class DatabaseGauges(Collector):
         oldest = GaugeMetricFamily(
             'notifier_outbox_oldest_seconds', 'Age of the oldest unpublished outbox row (0 when none)',
         )
+        set_aside = GaugeMetricFamily(
+            'notifier_outbox_set_aside',
+            'Outbox rows the relay set aside after the broker refused them (`notifier outbox list`)',
+        )
         unpublished = OutboxMessage.published_at.is_(None)
         count, created = self._session.execute(
-            select(func.count(), func.min(OutboxMessage.created_at)).where(unpublished),
+            select(func.count(), func.min(OutboxMessage.created_at)).where(
+                unpublished, OutboxMessage.set_aside_at.is_(None),
+            ),
         ).one()
         backlog.add_metric([], count)
         age = utcnow() - created if created is not None else None
         oldest.add_metric([], max(0, age.total_seconds()) if age is not None else 0)
-        return [backlog, oldest]
+        set_aside.add_metric([], self._session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(unpublished, OutboxMessage.set_aside_at.isnot(None)),
+        ) or 0)
+        return [backlog, oldest, set_aside]
 
     def _breakers(self) -> list[Metric]:
         breakers = GaugeMetricFamily(

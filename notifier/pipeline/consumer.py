@@ -23,7 +23,7 @@ from functools import partial
 from flask import Flask
 
 from notifier.channels.loading import close_channels, open_channels
-from notifier.pipeline import topology
+from notifier.pipeline import declare, topology
 from notifier.pipeline.broker import BrokerConnection, IncomingMessage
 from notifier.pipeline.context import StageContext
 from notifier.pipeline.dependencies import build_dependencies
@@ -96,7 +96,7 @@ class ConsumerProcess:
 
     def _start(self) -> None:
         channel_names = sorted(self._channels)
-        self._broker.declare(topology.all_queues(
+        declare.declare_queues(self._broker, topology.all_queues(
             channel_names, self._settings.delivery_limit, self._settings.retry_delay_seconds,
         ))
         self._subscribe(channel_names)

@@ -5,6 +5,15 @@ transaction as the data it announces. The writer publishes right after the
 commit; this relay, run by ``consume`` and ``schedule``, catches every row
 whose publish did not happen (crash, broker down). Publishing a row twice is
 harmless: every stage is idempotent.
+
+What went out is marked and every attempt counted even when a later publish
+fails. A row the broker refuses (unroutable, nacked, not encodable) does not
+stop the rows after it: it keeps the error, and after
+:data:`~notifier.constants.OUTBOX_MAX_ATTEMPTS` refusals it is set aside
+(``set_aside_at``) and the relay no longer tries it. A broker that is down
+or a lost connection ends the pass: nothing is set aside for that, and the
+rows tried least go first next time, so a row that keeps breaking the
+connection never holds the others back.
 """
 
 import datetime as dt
@@ -15,10 +24,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from notifier.constants import OUTBOX_BATCH_SIZE, OUTBOX_GRACE_SECONDS
+from notifier.constants import OUTBOX_BATCH_SIZE, OUTBOX_ERROR_LENGTH, OUTBOX_GRACE_SECONDS, OUTBOX_MAX_ATTEMPTS
 from notifier.models import OutboxMessage
 from notifier.models.base import utcnow
 from notifier.observability.log_context import REQUEST_ID_HEADER, current_request_id, new_request_id
+from notifier.pipeline.broker_errors import PublishError
 from notifier.pipeline.outcomes import Forward
 
 logger = logging.getLogger(__name__)
@@ -28,6 +38,8 @@ Headers = Mapping[str, Any] | None
 #: Publishes one message (routing key, body, message id, headers) with confirms,
 #: raising when the broker did not take it.
 Publish = Callable[[str, Mapping[str, Any], str, Headers], None]
+#: The broker refused this row, or it cannot be encoded: the next rows may still go out.
+REFUSED_ROW = (PublishError, TypeError, ValueError)
 
 
 def outbox_row(forward: Forward) -> OutboxMessage:
@@ -45,13 +57,37 @@ def outbox_row(forward: Forward) -> OutboxMessage:
     )
 
 
-def _publish_rows(session: Session, rows: Collection[OutboxMessage], publish: Publish) -> int:
-    published = 0
-    for row in rows:
-        row.publish_attempts += 1
+def _refused(row: OutboxMessage, error: Exception) -> None:
+    row.last_error = '{0}: {1}'.format(type(error).__name__, error)[:OUTBOX_ERROR_LENGTH]
+    if row.publish_attempts < OUTBOX_MAX_ATTEMPTS:
+        logger.warning('outbox row %d (%s) not published, will try again: %s', row.id, row.message_id, row.last_error)
+        return
+    row.set_aside_at = utcnow()
+    logger.error(
+        'outbox row %d (%s) set aside after %d refused publishes: %s',
+        row.id, row.message_id, row.publish_attempts, row.last_error,
+    )
+
+
+def _publish_row(row: OutboxMessage, publish: Publish) -> bool:
+    row.publish_attempts += 1
+    try:
         publish(row.routing_key, row.payload, row.message_id, row.headers)
-        row.published_at = utcnow()
-        published += 1
+    except REFUSED_ROW as error:
+        _refused(row, error)
+        return False
+    row.published_at = utcnow()
+    row.last_error = None
+    return True
+
+
+def _publish_rows(session: Session, rows: Collection[OutboxMessage], publish: Publish) -> int:
+    """Publish each row; commits what went out and every attempt, even when the broker fails mid-way."""
+    try:
+        published = sum(_publish_row(row, publish) for row in rows)
+    except Exception:  # noqa: B902 - the broker failed mid-way: keep what went out, and every attempt
+        session.commit()
+        raise
     session.commit()
     return published
 
@@ -60,7 +96,11 @@ def publish_now(session: Session, row_ids: Collection[int], publish: Publish) ->
     """Publish the rows just committed by this writer; the relay takes over on failure."""
     rows = session.scalars(
         select(OutboxMessage)
-        .where(OutboxMessage.id.in_(row_ids), OutboxMessage.published_at.is_(None))
+        .where(
+            OutboxMessage.id.in_(row_ids),
+            OutboxMessage.published_at.is_(None),
+            OutboxMessage.set_aside_at.is_(None),
+        )
         .order_by(OutboxMessage.id),
     ).all()
     return _publish_rows(session, rows, publish)
@@ -79,8 +119,12 @@ def relay_pending(
     grace = dt.timedelta(seconds=grace_seconds)
     rows = session.scalars(
         select(OutboxMessage)
-        .where(OutboxMessage.published_at.is_(None), OutboxMessage.created_at <= utcnow() - grace)
-        .order_by(OutboxMessage.id)
+        .where(
+            OutboxMessage.published_at.is_(None),
+            OutboxMessage.set_aside_at.is_(None),
+            OutboxMessage.created_at <= utcnow() - grace,
+        )
+        .order_by(OutboxMessage.publish_attempts, OutboxMessage.id)  # what failed before goes last
         .limit(limit)
         .with_for_update(skip_locked=True),
     ).all()

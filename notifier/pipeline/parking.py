@@ -1,7 +1,10 @@
 """The parking lot, for operators: look at parked messages, replay them, or drop them.
 
 Browsing takes messages without acking them and closes the channel, which
-returns them to the queue untouched. A replayed message goes back to the
+returns them to the queue. Each return counts as a delivery
+(``x-delivery-count``): the parking lot is declared with a delivery limit
+browsing never reaches (:data:`~notifier.pipeline.topology.PARKING_LOT_DELIVERY_LIMIT`),
+so that RabbitMQ 4.x's default limit never drops a message someone looked at. A replayed message goes back to the
 queue it came from with a fresh attempt count and the replay header, and is
 acked in the parking lot only after its republish was confirmed.
 """

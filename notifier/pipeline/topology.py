@@ -2,7 +2,8 @@
 
 Every work queue is a durable quorum queue with a delivery limit: a message
 that crashes its consumer again and again is dead-lettered to the parking
-lot instead of looping. Retries wait in one delay queue per tier (TTL on the
+lot instead of looping. The parking lot's own limit is one browsing never
+reaches, so looking at a parked message never drops it. Retries wait in one delay queue per tier (TTL on the
 queue, never per message, so a long delay never blocks a short one) and are
 dead-lettered back to the main exchange with their original routing key.
 
@@ -32,6 +33,15 @@ CHANNEL_PREFIX = 'channel.'
 BULK_LANE_SUFFIX = '.bulk'
 
 QUEUE_PREFIX = 'notifier.'
+
+#: The parking lot's delivery limit: one that browsing never reaches. Browsing (``dlq list``,
+#: ``dlq show``, the admin) takes parked messages and gives them back, and each give-back counts
+#: as a delivery. RabbitMQ 4.x gives a quorum queue declared without a limit a limit of 20, and
+#: the parking lot dead-letters nowhere: the 21st look would drop the message. ``-1`` means "no
+#: limit" on 4.x only; on 3.x it drops a message at its first give-back. So: the largest limit
+#: a 32-bit signed field holds, which both accept (docs/operations.md, "The parking lot").
+PARKING_LOT_DELIVERY_LIMIT = 2147483647
+DELIVERY_LIMIT = 'x-delivery-limit'
 
 
 def channel_route(channel: str) -> str:
@@ -77,7 +87,7 @@ def _quorum(extra: Mapping[str, Any]) -> dict[str, Any]:
 def work_queues(channels: Sequence[str], delivery_limit: int) -> list[QueueSpec]:
     """The stage queues, one send queue per channel, and the parking lot."""
     dead_letter_to_parking = {
-        'x-delivery-limit': delivery_limit,
+        DELIVERY_LIMIT: delivery_limit,
         'x-dead-letter-exchange': EXCHANGE,
         'x-dead-letter-routing-key': PARKING_LOT,
         'x-dead-letter-strategy': 'at-least-once',
@@ -89,7 +99,9 @@ def work_queues(channels: Sequence[str], delivery_limit: int) -> list[QueueSpec]
         QueueSpec(queue_name(route), EXCHANGE, route, _quorum(dead_letter_to_parking))
         for route in routes
     ]
-    specs.append(QueueSpec(queue_name(PARKING_LOT), EXCHANGE, PARKING_LOT, _quorum({})))
+    specs.append(QueueSpec(
+        queue_name(PARKING_LOT), EXCHANGE, PARKING_LOT, _quorum({DELIVERY_LIMIT: PARKING_LOT_DELIVERY_LIMIT}),
+    ))
     return specs
 
 

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from notifier.pipeline.outbox import Publish, publish_now
 from notifier.scheduler.due import release_due
-from notifier.scheduler.firing import fire_due
+from notifier.scheduler.schedules_pass import fire_due
 
 logger = logging.getLogger(__name__)
 
@@ -17,6 +17,8 @@ def scheduler_pass(session: Session, now: dt.datetime, publish: Publish) -> int:
     fired = fire_due(session, now)
     if fired.fired or fired.skipped:
         logger.info('schedules: %d occurrence(s) fired, %d skipped', fired.fired, fired.skipped)
+    if fired.failed:
+        logger.warning('schedules: %d occurrence(s) failed and were set aside (see their reason)', fired.failed)
     released = release_due(session, now)
     if released:
         logger.info('released %d due notification(s)', len(released))

@@ -102,7 +102,7 @@ class OccurrenceViewSchema(Schema):
     """One fire time of a schedule."""
 
     fire_at = fields.DateTime(required=True)
-    state = fields.String(required=True, metadata={'description': 'fired or skipped'})
+    state = fields.String(required=True, metadata={'description': 'fired, skipped or failed'})
     reason = fields.String(required=True, allow_none=True)
     notifications = fields.Integer(required=True)
 
@@ -127,6 +127,12 @@ class ScheduleViewSchema(Schema):
     end_at = fields.DateTime(required=True, allow_none=True)
     enabled = fields.Boolean(required=True)
     next_fire_at = fields.DateTime(required=True, allow_none=True)
+    failure = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={'description': 'why the last fire failed (its fire times were set aside); null once a fire succeeds'},
+    )
+    failed_at = fields.DateTime(required=True, allow_none=True)
     recent_occurrences = fields.List(fields.Nested(OccurrenceViewSchema), required=True)
 
 

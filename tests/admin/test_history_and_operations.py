@@ -140,3 +140,19 @@ def test_an_operator_pauses_and_resumes_a_schedule(admin_app: Flask, login_as: L
     assert '<td class="schedule-state">paused</td>' in paused
     assert 'Resumed weekly-digest.' in resumed
     assert '<td class="schedule-state">enabled</td>' in resumed
+
+
+def test_an_operator_sees_why_a_schedule_fails(admin_app: Flask, login_as: LoginAs) -> None:
+    with admin_app.app_context():
+        db.session.add(Schedule(
+            name='retired-digest', cron='0 9 * * 1', timezone='UTC', type='retired-type', channels=['email'],
+            audience={'kind': 'list', 'emails': ['a@example.com']}, fields={},
+            start_at=utcnow() - dt.timedelta(days=8), next_fire_at=utcnow() + dt.timedelta(days=6),
+            failure="unknown notification type 'retired-type'",
+            failed_at=dt.datetime(2026, 5, 4, 9, tzinfo=dt.timezone.utc),
+        ))
+        db.session.commit()
+
+    page = login_as('operator').get('/admin/schedules/').get_data(as_text=True)
+
+    assert 'failing since 2026-05-04 09:00:00 UTC: unknown notification type &#39;retired-type&#39;' in page

@@ -1,25 +1,26 @@
 """Three ``notifier run schedule`` processes, one killed and restarted: each occurrence mails once."""
 
 import datetime as dt
+import json
 import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from notifier.app import create_app
 from notifier.extensions import db
-from notifier.models import Occurrence, Schedule
+from notifier.models import Delivery, Occurrence, OutboxMessage, Schedule
 from notifier.services.schedules import create_schedule
 from tests.plugins.app import make_settings, wait_for
-from tests.plugins.services import own_database, own_vhost, require_service
+from tests.plugins.services import RABBITMQCTL, own_database, own_vhost, require_service
 from tests.plugins.smtp import RecordingHandler
 
 #: The issue's bar runs a minute (NOTIFIER_SCHEDULER_BAR_SECONDS=60); make test runs 12 seconds.
@@ -72,6 +73,35 @@ def _ended(app: Flask, schedule_id: str) -> bool:
         return ended
 
 
+def _fired(app: Flask, schedule_id: str) -> list[dt.datetime]:
+    with app.app_context():
+        fired = db.session.scalars(
+            select(Occurrence.fire_at).where(Occurrence.schedule_id == schedule_id, Occurrence.state == 'fired'),
+        ).all()
+        db.session.remove()
+        return list(fired)
+
+
+def _messages_anywhere(broker_url: str) -> int:
+    """Ready and unacknowledged messages in every queue of the vhost."""
+    vhost = unquote(urlsplit(broker_url).path[1:])
+    listed = subprocess.run(
+        [*RABBITMQCTL, 'list_queues', '-p', vhost, '--formatter', 'json', 'name', 'messages'],
+        check=True, capture_output=True, text=True, timeout=60,
+    )
+    return sum(int(queue['messages']) for queue in json.loads(listed.stdout))
+
+
+def _settled(app: Flask, broker_url: str) -> bool:
+    with app.app_context():
+        unsent = db.session.scalar(select(func.count()).select_from(Delivery).where(Delivery.state != 'sent'))
+        unpublished = db.session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.published_at.is_(None)),
+        )
+        db.session.remove()
+    return unsent == 0 and unpublished == 0 and _messages_anywhere(broker_url) == 0
+
+
 def test_three_schedulers_one_killed_each_occurrence_mails_once(
     service_env: dict[str, str], smtp_server: RecordingHandler,
 ) -> None:
@@ -97,18 +127,22 @@ def test_three_schedulers_one_killed_each_occurrence_mails_once(
         schedulers = [_start(service_env, 'schedule') for _ in range(3)]
         for scheduler in schedulers:
             running.callback(_stop, scheduler)
-        time.sleep(max(0, (start_at - dt.datetime.now(dt.timezone.utc)).total_seconds()) + KILL_AT)
+        wait_for(  # the schedule is firing, each of the three schedulers can have taken a turn
+            lambda: len(_fired(app, schedule_id)) >= KILL_AT, timeout=RUN_SECONDS + 30, what='the first fires',
+        )
         schedulers[0].kill()
-        time.sleep(RESTART_AT - KILL_AT)
+        wait_for(
+            lambda: len(_fired(app, schedule_id)) >= RESTART_AT, timeout=RUN_SECONDS + 30,
+            what='fires by the two schedulers left',
+        )
         restarted = _start(service_env, 'schedule')
         running.callback(_stop, restarted)
         wait_for(lambda: _ended(app, schedule_id), timeout=RUN_SECONDS + 30, what='the schedule to end')
-        with app.app_context():
-            fired = db.session.scalars(
-                select(Occurrence.fire_at).where(Occurrence.schedule_id == schedule_id, Occurrence.state == 'fired'),
-            ).all()
+        fired = _fired(app, schedule_id)
         wait_for(lambda: len(smtp_server.to('tick@example.com')) >= len(fired), timeout=30, what='every mail')
-        time.sleep(2)  # anything more that would arrive (a duplicate) arrives now
+        # Nothing more can arrive once every mail's delivery is sent and no message is left anywhere:
+        # a copy redelivered after that finds its delivery sent and sends nothing.
+        wait_for(lambda: _settled(app, service_env['NOTIFIER_BROKER_URL']), timeout=30, what='the pipeline to settle')
 
     mails = smtp_server.to('tick@example.com')
     assert sorted(fired) == [start_at + dt.timedelta(seconds=second) for second in range(RUN_SECONDS + 1)]

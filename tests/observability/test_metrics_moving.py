@@ -79,6 +79,11 @@ def test_outbox_backlog_breakers_and_rate_limits_are_read_at_scrape_time(app: Fl
         db.session.add(OutboxMessage(
             message_id='route:stuck', routing_key=topology.NOTIFICATIONS, payload={}, created_at=an_hour_ago,
         ))
+        db.session.add(OutboxMessage(  # refused by the broker again and again: counted apart, not as backlog
+            message_id='route:refused', routing_key='nowhere', payload={},
+            created_at=an_hour_ago - dt.timedelta(days=1),
+            set_aside_at=an_hour_ago, last_error='PublishError: no queue is bound',
+        ))
         db.session.add(BreakerState(name='users', holder='node-1:42', phase='open', detail='5 timeouts'))
         db.session.add(RateLimit(name='channel.email', per_second=25))
         db.session.commit()
@@ -86,7 +91,8 @@ def test_outbox_backlog_breakers_and_rate_limits_are_read_at_scrape_time(app: Fl
     samples = scrape_app(app)
 
     assert sample_value(samples, 'notifier_outbox_backlog') == 1
-    assert sample_value(samples, 'notifier_outbox_oldest_seconds') >= 3600
+    assert 3600 <= sample_value(samples, 'notifier_outbox_oldest_seconds') < 7200
+    assert sample_value(samples, 'notifier_outbox_set_aside') == 1
     breaker = {'breaker': 'users', 'holder': 'node-1:42'}
     assert sample_value(samples, 'notifier_breaker_state', state='open', **breaker) == 1
     assert sample_value(samples, 'notifier_breaker_state', state='closed', **breaker) == 0
