@@ -15,7 +15,7 @@ from notifier.constants import MAX_KEY_LENGTH
 from notifier.extensions import db
 from notifier.observability import metrics
 from notifier.schemas.events import EventSchema
-from notifier.services.accept import IdempotencyConflictError, accept_event
+from notifier.services.accept import IdempotencyConflictError, Intake, accept_event
 
 NOT_A_JSON_OBJECT = 'the body must be a JSON object (Content-Type: application/json)'
 
@@ -62,8 +62,10 @@ def post_event() -> Response:
             'the event has invalid fields',
             field_errors(error),
         )
+    settings = settings_of()
     try:
-        accepted = accept_event(db.session(), event, raw_body, key, settings_of().default_locale)
+        intake = Intake(settings.default_locale, local_directory=not settings.users_url)
+        accepted = accept_event(db.session(), event, raw_body, key, intake)
     except IdempotencyConflictError as error:
         raise ApiError(HTTPStatus.CONFLICT, 'idempotency_conflict', str(error))
     if accepted.outbox_ids:

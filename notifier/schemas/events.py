@@ -99,13 +99,19 @@ def _bounded_fields(event_fields: Mapping[str, Any]) -> None:
             raise ValidationError('{0}: at most {1} characters'.format(field_name, MAX_FIELD_LENGTH))
 
 
+def _default_meta() -> dict[str, Any]:
+    """An absent ``meta`` is an empty one: every routing field takes its default."""
+    loaded: dict[str, Any] = EventMetaSchema().load({})
+    return loaded
+
+
 class EventSchema(Schema):
     """``POST /api/v1/events``."""
 
     class Meta:
         unknown = RAISE
 
-    meta = fields.Nested(EventMetaSchema, load_default=dict)
+    meta = fields.Nested(EventMetaSchema, load_default=_default_meta)
     notification_type = fields.String(
         data_key='type', required=True, validate=validate.OneOf(sorted(NOTIFICATION_TYPES)),
     )
