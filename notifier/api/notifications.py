@@ -39,6 +39,8 @@ def list_notifications() -> Response:
     query = select(Notification).options(selectinload(Notification.deliveries)).order_by(*newest_first)
     if query_args['status']:
         query = query.where(Notification.status == query_args['status'])
+    if query_args['content_id']:
+        query = query.where(Notification.content_id == query_args['content_id'])
     if query_args['before']:
         query = older_than(query, decode_cursor(query_args['before']))
     found = db.session.scalars(query.limit(limit + 1)).all()

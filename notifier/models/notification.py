@@ -42,6 +42,8 @@ class Notification(Base):
     recipient_email: Mapped[str | None] = mapped_column(String(320))
     recipient_id: Mapped[str | None] = mapped_column(String(64))
     fields: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: The film, series or episode the notification is about (the brief's ``content_id``).
+    content_id: Mapped[str | None] = mapped_column(String(64), index=True)
     scheduled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     #: The occurrence of a schedule that created this notification, if any.
     occurrence_id: Mapped[int | None] = mapped_column(

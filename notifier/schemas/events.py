@@ -116,6 +116,11 @@ class EventSchema(Schema):
         data_key='type', required=True, validate=validate.OneOf(sorted(NOTIFICATION_TYPES)),
     )
     custom_template = fields.String(load_default=None, validate=TEMPLATE_NAME)
+    content_id = fields.String(
+        load_default=None,
+        validate=(validate.Length(min=1, max=MAX_ID_LENGTH), NO_NUL),
+        metadata={'description': 'the film, series or episode the notification is about'},
+    )
     channels = fields.List(
         fields.String(validate=validate.Length(min=1, max=MAX_CHANNEL_NAME)),
         load_default=lambda: ['email'],

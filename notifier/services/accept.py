@@ -142,6 +142,7 @@ def _notification(
         recipient_email=meta['email'] or event_fields.get('email'),
         recipient_id=meta['user_id'] or _as_text(event_fields.get('user_id')),
         fields=event_fields,
+        content_id=event['content_id'],
         scheduled_at=meta['scheduled_at'],
         status=NotificationStatus.accepted,
     )
