@@ -22,6 +22,7 @@ def event_for_user(user_id: str, notification_type: str = 'show_subs', **event_f
         },
         'notification_type': notification_type,
         'custom_template': None,
+        'content_id': None,
         'channels': ['email'],
         'event_fields': event_fields or {'show': 'Тьма'},
     }
