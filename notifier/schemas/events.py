@@ -20,6 +20,7 @@ from marshmallow import (
 )
 
 from notifier.constants import MAX_FIELD_LENGTH, MAX_FIELDS
+from notifier.implied_audiences import NoImpliedAudienceError, implied_audience
 from notifier.notification_types import NOTIFICATION_TYPES
 from notifier.schemas.addresses import EmailAddress, is_email
 
@@ -146,11 +147,10 @@ class EventSchema(Schema):
         meta = event.get('meta') or {}
         bulk = meta.get('scale') == 'bulk'
         if bulk and not meta.get('audience'):
-            raise ValidationError(
-                'a bulk notification needs meta.audience: {"segment": "all"}, {"user_ids": [...]} '
-                'or {"emails": [...]}',
-                field_name='meta.audience',
-            )
+            try:
+                implied_audience(event['notification_type'], event.get('event_fields', {}), event.get('content_id'))
+            except NoImpliedAudienceError as error:
+                raise ValidationError(str(error), field_name='meta.audience')
         if not bulk and meta.get('audience'):
             raise ValidationError(
                 'only bulk notifications (meta.scale "bulk") take an audience', field_name='meta.audience',
