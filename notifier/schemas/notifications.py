@@ -57,7 +57,11 @@ class NotificationSchema(Schema):
     id = fields.String(required=True)
     notification_type = fields.String(data_key='type', attribute='type', required=True)
     status = fields.String(
-        required=True, metadata=_about('accepted, scheduled, queued, processing, cancelled, ...'),
+        required=True,
+        metadata=_about(
+            'accepted, scheduled, queued, processing, cancelled; once every delivery is final: '
+            'sent, partially_sent, failed or skipped (docs/api.md)',
+        ),
     )
     urgency = fields.String(required=True)
     scale = fields.String(required=True)

@@ -64,6 +64,8 @@ def test_a_brief_shaped_info_event_mails_every_user_who_did_not_opt_out_once(
         'anna@example.com': 1, 'boris@example.com': 1, 'vera@example.com': 1, 'gleb@example.com': 1,
     }
     assert smtp_server.to('anna@example.com')[0]['Subject'] == 'Премьера'
+    shown = client.get('/api/v1/notifications/{0}'.format(accepted.json['id']), headers=AUTH).json
+    assert shown['status'] == 'sent'  # an opt-out is skipped, not failed
 
 
 @pytest.mark.parametrize('naming', [
