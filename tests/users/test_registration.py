@@ -15,6 +15,12 @@ VASYA = 'vasya@example.com'
 #: The documented body: no ``meta``, the recipient in ``fields``.
 REGISTERED = {'type': 'user_registered', 'fields': {'user_id': '42', 'email': VASYA, 'name': 'Вася'}}
 KEY = 'user-registered:42'
+#: The brief's bulk event: every user who did not opt out.
+ANNOUNCEMENT = {
+    'meta': {'urgency': 'immidiate', 'scale': 'bulk', 'periodic': False},
+    'type': 'info',
+    'fields': {'title': 'Премьера', 'text': 'Новый сезон'},
+}
 
 
 def _html(mail: Any) -> str:
@@ -48,12 +54,16 @@ def test_registration_on_the_embedded_default_sends_one_welcome_and_stores_the_u
     assert _local_user(smtp_users_app, '42') is None
 
     _register_twice(smtp_users_app)
+    welcome_mails = smtp_server.to(VASYA)
+    with running_consumers(smtp_users_app):  # a later mailing to every user reaches the new one
+        mailing = queries.post_event(smtp_users_app.test_client(), ANNOUNCEMENT).json
+        wait_for(lambda: queries.sent_delivery(smtp_users_app, mailing['id']), what='the mailing to user 42')
 
-    mails = smtp_server.to(VASYA)
-    assert len(mails) == 1
-    assert mails[0]['Subject'] == 'Добро пожаловать!'
-    assert 'Привет Вася!' in _html(mails[0])
+    assert len(welcome_mails) == 1
+    assert welcome_mails[0]['Subject'] == 'Добро пожаловать!'
+    assert 'Привет Вася!' in _html(welcome_mails[0])
     assert _local_user(smtp_users_app, '42') == (VASYA, 'Вася')
+    assert [mail['Subject'] for mail in smtp_server.to(VASYA)] == ['Добро пожаловать!', 'Премьера']
 
 
 def test_registration_with_the_auth_service_as_directory_sends_to_the_address_it_carries(
@@ -67,3 +77,19 @@ def test_registration_with_the_auth_service_as_directory_sends_to_the_address_it
     assert 'Привет Вася!' in _html(mails[0])
     assert [delivery.recipient for delivery in queries.deliveries_of(http_users_app, notification_id)] == [VASYA]
     assert _local_user(http_users_app, '42') is None  # the auth service owns its users
+
+
+def test_a_user_already_in_the_directory_takes_the_registrations_address_and_keeps_the_rest(
+    users_app: Flask,
+) -> None:
+    with users_app.app_context():
+        db.session.add(User(id='42', email='old@example.com', name='Василий', locale='en', push_tokens=[]))
+        db.session.commit()
+    unnamed = {'type': 'user_registered', 'fields': {'user_id': '42', 'email': VASYA}}
+
+    accepted = queries.post_event(users_app.test_client(), unnamed)
+
+    assert accepted.status_code == 202
+    with users_app.app_context():
+        user = db.session.get(User, '42')
+        assert (user.email, user.name, user.locale) == (VASYA, 'Василий', 'en')
