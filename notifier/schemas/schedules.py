@@ -42,8 +42,13 @@ class AudienceSchema(Schema):
     )
 
     @validates_schema
+    def _kind_given(self, audience: dict[str, Any], **kwargs: Any) -> None:
+        if 'kind' not in audience:  # a PATCH loads partially: a changed audience is still a whole one
+            raise ValidationError('Missing data for required field.', field_name='kind')
+
+    @validates_schema
     def _complete(self, audience: dict[str, Any], **kwargs: Any) -> None:
-        kind = audience['kind']
+        kind = audience.get('kind')
         if kind == 'users' and not audience.get('user_ids'):
             raise ValidationError('give at least one user id for kind users', field_name='user_ids')
         if kind == 'user' and not audience.get('email'):
