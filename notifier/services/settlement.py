@@ -19,6 +19,12 @@ and a mailing must be expanded (every recipient queued) with at least
 aggregate query and stores it; the API calls it for the notifications it
 reads, and a sender may call it once per batch for the notifications the
 batch touched. Skipped deliveries count for neither sent nor failed.
+
+Cost: the aggregate reads every delivery of the notifications asked about
+(through the index on ``notification_id``): nothing for an individual
+notification, but a whole mailing's rows for a mailing. A caller in a hot
+loop settles individual notifications per batch and a mailing at most every
+few seconds (or once its last page was sent).
 """
 
 from collections.abc import Collection, Mapping
