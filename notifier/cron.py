@@ -41,7 +41,7 @@ def is_valid_timezone(name: str) -> bool:
     """Whether the IANA zone exists on this machine."""
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file name
         return False
     return True
 

@@ -32,6 +32,8 @@ class NotificationType:
     name: str
     template: str
     category: str = Category.service
+    #: Sent on registration: the recipient joins the local user directory (``services/registration.py``).
+    registers: bool = False
 
     @property
     def transactional(self) -> bool:
@@ -40,8 +42,8 @@ class NotificationType:
 
 
 _KNOWN = (
-    NotificationType('welcome', 'welcome', Category.transactional),
-    NotificationType('user_registered', 'welcome', Category.transactional),
+    NotificationType('welcome', 'welcome', Category.transactional, registers=True),
+    NotificationType('user_registered', 'welcome', Category.transactional, registers=True),
     NotificationType('info', 'info', Category.marketing),
     NotificationType('show_subs', 'show_subs', Category.service),
 )

@@ -35,6 +35,10 @@ DEFAULT_BATCH_LINGER = 0.005
 MAX_BATCH_LINGER = 1.0
 MAX_EXPANSION_PAGE = 500
 MAX_PORT = 65535
+#: gunicorn's workers and threads per worker of ``run api`` (0 workers: Flask's server, development only).
+MAX_API_WORKERS = 256
+DEFAULT_API_THREADS = 8
+MAX_API_THREADS = 1000
 MAX_PREFETCH = 10000
 MAX_DELIVERY_LIMIT = 1000
 MAX_USERS_TIMEOUT = 60.0
@@ -111,6 +115,10 @@ class Settings(BaseSettings):
     api_tokens: str = ''
     api_host: str = '127.0.0.1'
     api_port: int = Field(default=DEFAULT_PORT, ge=1, le=MAX_PORT)
+    #: gunicorn workers of ``run api``; 0: Flask's server in development, 2 x CPUs + 1 in production.
+    api_workers: int = Field(default=0, ge=0, le=MAX_API_WORKERS)
+    #: Threads per gunicorn worker (a WebSocket holds one while it is open).
+    api_threads: int = Field(default=DEFAULT_API_THREADS, ge=1, le=MAX_API_THREADS)
     secret_key: str = ''
     #: Unacked messages per consumed queue; a stage takes batches of up to half of it.
     prefetch: int = Field(default=DEFAULT_PREFETCH, ge=1, le=MAX_PREFETCH)

@@ -12,6 +12,7 @@ from sqlalchemy import Select, func, select
 from notifier.admin.base_view import SecuredView
 from notifier.extensions import db
 from notifier.models import Delivery, DeliveryState
+from notifier.services.settlement import settle_notifications
 
 PAGE_SIZE: Final = 100
 STATES: Final = (
@@ -63,6 +64,8 @@ class HistoryView(SecuredView):
         if delivery is None:
             abort(HTTPStatus.NOT_FOUND)
         notification = delivery.notification
+        if settle_notifications(db.session(), [notification.id]):  # its final status, once every delivery is final
+            db.session.commit()
         fields_json = json.dumps(notification.fields, ensure_ascii=False, indent=2)
         return self.page(
             'notifier_admin/delivery.html', delivery=delivery, notification=notification, fields_json=fields_json,

@@ -15,6 +15,7 @@ from notifier.constants import MAX_KEY_LENGTH
 from notifier.schemas.errors import ErrorSchema
 from notifier.schemas.events import EventSchema
 from notifier.schemas.health import HealthSchema, ReadySchema
+from notifier.schemas.schedules import ScheduleViewSchema
 from notifier.schemas.notifications import (
     AcceptedSchema,
     NotificationPageSchema,
@@ -93,6 +94,10 @@ POST_EVENT: Final = secured(operation(
     'postEvent',
     'Announce an event; its notification is stored and queued before the answer',
     {
+        OK: json_answer(ScheduleViewSchema, 'A periodic event replayed: the schedule its first request made.'),
+        '201': json_answer(
+            ScheduleViewSchema, 'A periodic event (`meta.periodic: true`) became this schedule (see `Location`).',
+        ),
         '202': json_answer(AcceptedSchema, 'Accepted: stored and queued (or replayed).'),
         '400': 'BadRequest',
         '409': 'Conflict',
@@ -102,7 +107,10 @@ POST_EVENT: Final = secured(operation(
     'events',
     description=(
         'The same Idempotency-Key with the same body answers the first notification again '
-        '(`replayed: true`) and sends nothing more; with another body it is a 409.'
+        '(`replayed: true`) and sends nothing more; with another body it is a 409. '
+        'A periodic event (`meta.periodic: true` with `meta.cron` and `meta.timezone`, or '
+        '`meta.interval_seconds`) becomes a schedule, as `POST /api/v1/schedules` makes one: '
+        'the answer is that schedule (`201`, or `200` for a replay).'
     ),
     parameters=[parameter(
         'header',

@@ -9,13 +9,15 @@ from marshmallow import ValidationError
 
 from notifier.api.errors import ApiError, field_errors
 from notifier.api.publisher import current_publisher
+from notifier.api.schedule_views import schedule_view
 from notifier.api.views import notification_summary
 from notifier.settings import settings_of
 from notifier.constants import MAX_KEY_LENGTH
 from notifier.extensions import db
 from notifier.observability import metrics
 from notifier.schemas.events import EventSchema
-from notifier.services.accept import IdempotencyConflictError, accept_event
+from notifier.services.accept import IdempotencyConflictError, Intake, accept_event
+from notifier.services.periodic_events import accept_periodic_event
 
 NOT_A_JSON_OBJECT = 'the body must be a JSON object (Content-Type: application/json)'
 
@@ -62,8 +64,12 @@ def post_event() -> Response:
             'the event has invalid fields',
             field_errors(error),
         )
+    if event['meta']['periodic']:
+        return _post_periodic(event, raw_body, key)
+    settings = settings_of()
     try:
-        accepted = accept_event(db.session(), event, raw_body, key, settings_of().default_locale)
+        intake = Intake(settings.default_locale, local_directory=not settings.users_url)
+        accepted = accept_event(db.session(), event, raw_body, key, intake)
     except IdempotencyConflictError as error:
         raise ApiError(HTTPStatus.CONFLICT, 'idempotency_conflict', str(error))
     if accepted.outbox_ids:
@@ -72,4 +78,23 @@ def post_event() -> Response:
         metrics.events_accepted.labels(type=accepted.notification.type).inc()
     response = jsonify(notification_summary(accepted.notification, replayed=not accepted.created))
     response.status_code = HTTPStatus.ACCEPTED
+    return response
+
+
+def _post_periodic(event: dict[str, Any], raw_body: Any, key: str | None) -> Response:
+    """A periodic event becomes its schedule: ``201`` with it (``200`` when a retry replays it)."""
+    try:
+        scheduled = accept_periodic_event(db.session(), event, raw_body, key)
+    except ValidationError as error:
+        raise ApiError(
+            HTTPStatus.UNPROCESSABLE_ENTITY,
+            'validation_failed',
+            'the periodic event cannot be a schedule',
+            {'meta': field_errors(error)},
+        )
+    except IdempotencyConflictError as error:
+        raise ApiError(HTTPStatus.CONFLICT, 'idempotency_conflict', str(error))
+    response = jsonify(schedule_view(scheduled.schedule))
+    response.status_code = HTTPStatus.CREATED if scheduled.created else HTTPStatus.OK
+    response.headers['Location'] = '/api/v1/schedules/{0}'.format(scheduled.schedule.id)
     return response

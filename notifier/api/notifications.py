@@ -1,5 +1,6 @@
 """Reading notifications and their deliveries."""
 
+from collections.abc import Sequence
 from http import HTTPStatus
 
 from flask import Response, jsonify, request
@@ -13,9 +14,17 @@ from notifier.api.views import notification_page, notification_view
 from notifier.extensions import db
 from notifier.models import Notification
 from notifier.schemas.notifications import NotificationQuerySchema
+from notifier.services.settlement import SETTLEABLE, settle_notifications
 
 #: Notification ids are UUIDs; anything longer (or with NUL) cannot name one.
 MAX_ID_LENGTH = 36
+
+
+def _settle(notifications: Sequence[Notification]) -> None:
+    """Those whose deliveries are all final take (or keep) their final status now."""
+    settleable = [found.id for found in notifications if found.status in SETTLEABLE]
+    if settleable and settle_notifications(db.session(), settleable):
+        db.session.commit()
 
 
 def get_notification(notification_id: str) -> Response:
@@ -25,6 +34,7 @@ def get_notification(notification_id: str) -> Response:
         notification = db.session.get(Notification, notification_id)
     if notification is None:
         raise ApiError(HTTPStatus.NOT_FOUND, 'not_found', 'no notification {0}'.format(notification_id))
+    _settle([notification])
     return jsonify(notification_view(notification))
 
 
@@ -39,10 +49,13 @@ def list_notifications() -> Response:
     query = select(Notification).options(selectinload(Notification.deliveries)).order_by(*newest_first)
     if query_args['status']:
         query = query.where(Notification.status == query_args['status'])
+    if query_args['content_id']:
+        query = query.where(Notification.content_id == query_args['content_id'])
     if query_args['before']:
         query = older_than(query, decode_cursor(query_args['before']))
     found = db.session.scalars(query.limit(limit + 1)).all()
     page = found[:limit]
+    _settle(page)
     next_cursor = None
     if len(found) > limit:
         next_cursor = cursor_after(page[-1]).encode()

@@ -1,7 +1,5 @@
 """``notifier run api|consume|schedule|all``: start the service in a mode."""
 
-import os
-import shutil
 import sys
 
 import click
@@ -9,19 +7,16 @@ from flask import Flask
 from flask.cli import ScriptInfo, pass_script_info
 from werkzeug.serving import run_simple
 
+from notifier.cli.api_server import api_workers, exec_gunicorn, serving_options
 from notifier.settings import MAX_PORT, settings_of
 from notifier.stopping import StopSignal
 from notifier.cli.preflight import preflight
 from notifier.cli.supervisor import supervise
 from notifier.errors import StartupError
-from notifier.observability.serving import prepare_multiprocess_dir, serve_metrics
+from notifier.observability.serving import serve_metrics
 from notifier.pipeline.consumer import ConsumerProcess
 from notifier.pipeline.stages import STAGES
 from notifier.scheduler.loop import SchedulerLoop
-
-GUNICORN_THREADS = 8
-#: gunicorn's settings module: multiprocess metrics (child_exit) and the service's log format.
-GUNICORN_CONFIG = 'python:notifier.observability.gunicorn_config'
 
 metrics_port_option = click.option(
     '--metrics-port',
@@ -48,32 +43,25 @@ def run_group() -> None:
 
 
 @run_group.command('api')
-@click.option('--host', default=None, help='Bind address [NOTIFIER_API_HOST, 127.0.0.1].')
-@click.option('--port', type=int, default=None, help='Port [NOTIFIER_API_PORT, 8000].')
-@click.option('--workers', type=click.IntRange(min=0), default=0, help='Serve with gunicorn and N workers.')
+@serving_options
 @pass_script_info
-def run_api(script_info: ScriptInfo, host: str | None, port: int | None, workers: int) -> None:
-    """Serve the HTTP API (Flask's server, or gunicorn with --workers)."""
+def run_api(
+    script_info: ScriptInfo,
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    threads: int | None,
+) -> None:
+    """Serve the HTTP API: gunicorn in production (or with workers), Flask's server in development."""
     app = _app(script_info)
     settings = settings_of(app)
     if not settings.tokens:
         raise StartupError('NOTIFIER_API_TOKENS is empty: set at least one bearer token')
     bind_host = host or settings.api_host
     bind_port = port or settings.api_port
-    if workers:
-        prepare_multiprocess_dir(os.environ)  # every worker's metrics, summed by /metrics
-        gunicorn = shutil.which('gunicorn', path=os.path.dirname(sys.executable)) or 'gunicorn'
-        os.execv(gunicorn, [  # noqa: S606 - replaces this process with gunicorn on purpose
-            gunicorn,
-            '--config', GUNICORN_CONFIG,
-            '--workers', str(workers),
-            # Threads: a WebSocket (/ws) holds a thread while it is open.
-            '--threads', str(GUNICORN_THREADS),
-            '--bind', '{0}:{1}'.format(bind_host, bind_port),
-            # No gunicorn access log: the app logs one line per request with its request id,
-            # and without the query string (tokens).
-            'notifier.app:create_app()',
-        ])
+    gunicorn_workers = api_workers(settings, workers)
+    if gunicorn_workers:
+        exec_gunicorn('{0}:{1}'.format(bind_host, bind_port), gunicorn_workers, threads or settings.api_threads)
     run_simple(bind_host, bind_port, app, threaded=True, use_reloader=False)
 
 

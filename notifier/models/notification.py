@@ -16,8 +16,13 @@ class NotificationStatus:
     accepted: Final = 'accepted'  # stored, its message is in the outbox or the notifications queue
     scheduled: Final = 'scheduled'  # waits in the database for the scheduler
     queued: Final = 'queued'  # handed to the generator
-    processing: Final = 'processing'  # the generator made its deliveries
+    processing: Final = 'processing'  # the generator is making its deliveries, or they are being sent
     cancelled: Final = 'cancelled'
+    # Final: every delivery is final (``services/settlement.py``).
+    sent: Final = 'sent'  # at least one delivery sent, none failed
+    partially_sent: Final = 'partially_sent'  # some sent, some failed
+    failed: Final = 'failed'  # none sent, some failed
+    skipped: Final = 'skipped'  # every delivery skipped: nothing was to be sent
 
 
 #: The ``scale`` of a mailing: its audience is expanded a page at a time, on the bulk lane.
@@ -42,6 +47,8 @@ class Notification(Base):
     recipient_email: Mapped[str | None] = mapped_column(String(320))
     recipient_id: Mapped[str | None] = mapped_column(String(64))
     fields: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: The film, series or episode the notification is about (the brief's ``content_id``).
+    content_id: Mapped[str | None] = mapped_column(String(64), index=True)
     scheduled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     #: The occurrence of a schedule that created this notification, if any.
     occurrence_id: Mapped[int | None] = mapped_column(

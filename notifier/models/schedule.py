@@ -40,6 +40,9 @@ class Schedule(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(128), unique=True)
+    #: A schedule made from a periodic event: its Idempotency-Key and the hash of its request body.
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    request_hash: Mapped[str | None] = mapped_column(String(64))
     cron: Mapped[str | None] = mapped_column(String(128))
     interval_seconds: Mapped[int | None] = mapped_column()
     timezone: Mapped[str] = mapped_column(String(64), default='UTC')

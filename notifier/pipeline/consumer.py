@@ -2,7 +2,7 @@
 
 Stages run on the connection's thread, a batch at a time per queue
 (``notifier.pipeline.batching``); stages of one process are chained (what one
-forwards to another is handed over in the same batch, decision 14). Scale by
+forwards to another is handed over in the same batch, decision 15). Scale by
 running more processes (``notifier run consume --only sender``). SIGTERM and
 SIGINT stop consuming after the batch in hand is finished; unacked prefetched
 messages return to their queues.

@@ -66,7 +66,8 @@ def _profile(context: StageContext, notification: Notification) -> UserProfile |
 
 def _addressed(context: StageContext, notification: Notification, profile: UserProfile | None) -> Outcome:
     addressee = enrich(notification, profile)
-    if notification.recipient_id is not None and profile is None:
+    unknown_user = notification.recipient_id is not None and profile is None
+    if unknown_user and notification.recipient_email is None:  # an address the event carries still gets its mail
         reason = 'user {0} does not exist (any more)'.format(notification.recipient_id)
         return _skip_all(context, notification, addressee.delivery_recipient, reason)
     if not has_any_address(context, addressee, notification.channels):

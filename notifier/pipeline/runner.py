@@ -11,7 +11,7 @@ alone and a failing one retried alone, the rest go on. A stage that raises
 for the whole batch is run again one message at a time, so the culprit is
 found and the others still pass.
 
-Stages a process runs one after the other are *chained* (decision 14): what a
+Stages a process runs one after the other are *chained* (decision 15): what a
 stage forwards to a queue that a stage of this same process reads is handed
 to that stage at once, in the same batch, instead of a publish, a delivery
 and an ack. Retries and parks of a chained message go through the queue it

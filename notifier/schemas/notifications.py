@@ -8,6 +8,7 @@ from marshmallow import EXCLUDE, Schema, fields, missing, validate
 DEFAULT_PAGE: Final = 50
 MAX_PAGE: Final = 500
 MAX_CURSOR_LENGTH: Final = 200
+MAX_CONTENT_ID: Final = 64
 STATUS_NAME = validate.Regexp(r'^[a-z_]{1,16}$', error='a status like accepted or scheduled')
 NEWEST_FIRST = 'newest first (created_at, then id, descending)'
 
@@ -56,7 +57,11 @@ class NotificationSchema(Schema):
     id = fields.String(required=True)
     notification_type = fields.String(data_key='type', attribute='type', required=True)
     status = fields.String(
-        required=True, metadata=_about('accepted, scheduled, queued, processing, cancelled, ...'),
+        required=True,
+        metadata=_about(
+            'accepted, scheduled, queued, processing, cancelled; once every delivery is final: '
+            'sent, partially_sent, failed or skipped (docs/api.md)',
+        ),
     )
     urgency = fields.String(required=True)
     scale = fields.String(required=True)
@@ -65,6 +70,9 @@ class NotificationSchema(Schema):
     channels = fields.List(fields.String(), required=True)
     recipient = _FromParent(RecipientSchema, required=True)
     notification_fields = fields.Dict(data_key='fields', attribute='fields', keys=fields.String(), required=True)
+    content_id = fields.String(
+        required=True, allow_none=True, metadata=_about('the film, series or episode it is about'),
+    )
     scheduled_at = fields.DateTime(required=True, allow_none=True)
     created_at = fields.DateTime(required=True)
     deliveries = fields.List(fields.Nested(DeliverySchema), required=True)
@@ -114,3 +122,8 @@ class NotificationQuerySchema(Schema):
         metadata=_about('the `next` cursor of the previous page'),
     )
     status = fields.String(load_default=None, validate=STATUS_NAME, metadata=_about('only this status'))
+    content_id = fields.String(
+        load_default=None,
+        validate=(validate.Length(min=1, max=MAX_CONTENT_ID), validate.ContainsNoneOf('\x00')),
+        metadata=_about('only notifications about this film, series or episode'),
+    )

@@ -6,18 +6,20 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from notifier.models.schedule import MISFIRE_POLICIES, MisfirePolicy
 from notifier.notification_types import NOTIFICATION_TYPES
-from notifier.cron import is_valid_cron, is_valid_timezone
 from notifier.schemas.addresses import EmailAddress
 from notifier.schemas.events import LOCALE, NO_NUL, TEMPLATE_NAME, storable_moment
+from notifier.schemas.timing import (
+    MAX_CRON_LENGTH,
+    MAX_PERIOD_SECONDS,
+    MAX_TIMEZONE_LENGTH,
+    cron_expression,
+    iana_timezone,
+)
 
 MAX_LIST_AUDIENCE = 1000
-#: Ten years: longer periods and lateness are surely a mistake (and overflow date arithmetic).
-MAX_PERIOD_SECONDS = 315360000
-MAX_CRON_LENGTH = 128
 MAX_SEGMENT_LENGTH = 64
 MAX_USER_ID_LENGTH = 64
 SEGMENT_NAME = validate.Length(min=1, max=MAX_SEGMENT_LENGTH)
-MAX_TIMEZONE_LENGTH = 64
 NAME = validate.Regexp(r'^[A-Za-z0-9_.-]{1,128}$', error='use letters, digits, and . _ -')
 
 
@@ -40,8 +42,13 @@ class AudienceSchema(Schema):
     )
 
     @validates_schema
+    def _kind_given(self, audience: dict[str, Any], **kwargs: Any) -> None:
+        if 'kind' not in audience:  # a PATCH loads partially: a changed audience is still a whole one
+            raise ValidationError('Missing data for required field.', field_name='kind')
+
+    @validates_schema
     def _complete(self, audience: dict[str, Any], **kwargs: Any) -> None:
-        kind = audience['kind']
+        kind = audience.get('kind')
         if kind == 'users' and not audience.get('user_ids'):
             raise ValidationError('give at least one user id for kind users', field_name='user_ids')
         if kind == 'user' and not audience.get('email'):
@@ -80,13 +87,11 @@ class ScheduleSchema(Schema):
 
     @validates('cron')
     def _cron(self, cron: str | None, **kwargs: Any) -> None:
-        if cron is not None and not is_valid_cron(cron):
-            raise ValidationError('not a cron expression (five fields, like "0 9 * * *")')
+        cron_expression(cron)
 
     @validates('timezone')
     def _timezone(self, timezone: str, **kwargs: Any) -> None:
-        if not is_valid_timezone(timezone):
-            raise ValidationError('not an IANA time zone (like Europe/Moscow)')
+        iana_timezone(timezone)
 
 
 def check_timing(schedule: dict[str, Any]) -> None:

@@ -21,13 +21,22 @@ from notifier.observability.log_context import bound
 from notifier.pipeline import topology
 from notifier.pipeline.outbox import outbox_row
 from notifier.pipeline.outcomes import Forward
-from notifier.services.mailings import add_mailing
+from notifier.services.companions import add_companions
 
 logger = logging.getLogger(__name__)
 
 
 class IdempotencyConflictError(ValueError):
     """The key was used before with another request body."""
+
+
+@dataclass(frozen=True)
+class Intake:
+    """What accepting needs of the deployment."""
+
+    default_locale: str
+    #: Users live in our ``users`` table (no ``NOTIFIER_USERS_URL``): a registration's user is stored there.
+    local_directory: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,19 +100,17 @@ def accept_event(
     event: Mapping[str, Any],
     raw_body: Any,
     idempotency_key: str | None,
-    default_locale: str,
+    intake: Intake,
 ) -> Accepted:
-    """Store a validated event as a notification with its outbox row."""
+    """Store a validated event as a notification with its outbox row (and its mailing or new user)."""
     body_hash = request_hash(raw_body)
     if idempotency_key is not None:
         found = session.scalar(select(Notification.id).where(Notification.idempotency_key == idempotency_key))
         if found is not None:
             return _existing(session, idempotency_key, body_hash)
-    notification = _notification(event, body_hash, idempotency_key, default_locale)
+    notification = _notification(event, body_hash, idempotency_key, intake.default_locale)
     row = add_with_outbox(session, notification)
-    audience = event['meta'].get('audience')
-    if audience:
-        add_mailing(session, notification, audience)
+    add_companions(session, notification, event['meta'].get('audience'), local_directory=intake.local_directory)
     try:
         session.commit()
     except IntegrityError:
@@ -135,6 +142,7 @@ def _notification(
         recipient_email=meta['email'] or event_fields.get('email'),
         recipient_id=meta['user_id'] or _as_text(event_fields.get('user_id')),
         fields=event_fields,
+        content_id=event['content_id'],
         scheduled_at=meta['scheduled_at'],
         status=NotificationStatus.accepted,
     )

@@ -43,12 +43,17 @@ def count_audience(session: Session, audience: Mapping[str, Any]) -> int | None:
 
 def add_mailing(session: Session, notification: Notification, audience: Mapping[str, Any]) -> Mailing:
     """The mailing row of a new bulk notification (its total counted from the local directory or list)."""
+    # Each listed recipient once: a mailing has one delivery per recipient and channel.
+    listed_once = {
+        kind: list(dict.fromkeys(members)) if isinstance(members, list) else members
+        for kind, members in audience.items()
+    }
     mailing = Mailing(
         notification_id=notification.id,
-        audience=dict(audience),
+        audience=listed_once,
         state=MailingState.expanding,
         expanded=0,
-        total=count_audience(session, audience),
+        total=count_audience(session, listed_once),
     )
     session.add(mailing)
     return mailing

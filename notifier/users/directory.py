@@ -16,6 +16,11 @@ from typing import Any, Final, Protocol
 EVERYONE: Final = 'all'
 #: The most ids one ``get_many`` call sends, and the largest page.
 MAX_BATCH: Final = 500
+#: The subscribers of a show are the segment ``show:<show id>`` (``docs/user-directory.md``).
+SHOW_SEGMENT_PREFIX: Final = 'show:'
+#: Segment names are at most this long, so a show id at most this minus the prefix.
+MAX_SEGMENT_LENGTH: Final = 64
+MAX_SHOW_ID_LENGTH: Final = MAX_SEGMENT_LENGTH - len(SHOW_SEGMENT_PREFIX)
 
 
 class DirectoryUnavailableError(Exception):
@@ -60,6 +65,11 @@ class UserDirectory(Protocol):
 
     def page(self, segment: str, after: str | None, limit: int) -> UserPage:
         """Users of ``segment`` after the ``after`` cursor, in a stable order, at most ``limit``."""
+
+
+def show_subscribers(show_id: str) -> str:
+    """The segment of the users who subscribe to a show."""
+    return '{0}{1}'.format(SHOW_SEGMENT_PREFIX, show_id)
 
 
 def chunks(user_ids: Sequence[str], size: int = MAX_BATCH) -> list[Sequence[str]]:

@@ -1,7 +1,8 @@
 """Filling the local ``users`` table from a CSV or JSON-lines file (``notifier users import``).
 
-CSV columns: ``id,email,name,locale,time_zone,phone,push_tokens,registered_at,segments``
-(only ``id`` is required; lists are ``;``-separated). JSON lines: one user object
+CSV columns: ``id,email,name,locale,time_zone,phone,push_tokens,registered_at,segments,shows``
+(only ``id`` is required; lists are ``;``-separated; ``shows`` are the shows the user
+subscribes to, stored as the segments ``show:<id>``). JSON lines: one user object
 per line with the same keys (lists as JSON arrays). A user already in the
 table is replaced, segments included; the whole file is one transaction, so a
 bad line changes nothing.

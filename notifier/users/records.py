@@ -3,10 +3,10 @@
 from collections.abc import Mapping
 from typing import Any
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load, validate
 
 from notifier.schemas.addresses import EmailAddress
-from notifier.users.directory import UserProfile
+from notifier.users.directory import MAX_SHOW_ID_LENGTH, UserProfile, show_subscribers
 
 MAX_ID_LENGTH = 64
 MAX_NAME_LENGTH = 200
@@ -15,7 +15,7 @@ MAX_TIME_ZONE_LENGTH = 64
 MAX_PHONE_LENGTH = 32
 MAX_SEGMENT_LENGTH = 64
 MAX_SEGMENTS = 100
-LIST_FIELDS = ('push_tokens', 'segments')
+LIST_FIELDS = ('push_tokens', 'segments', 'shows')
 
 
 def _optional_text(max_length: int) -> fields.String:
@@ -48,6 +48,12 @@ class UserRecordSchema(Schema):
         load_default=list,
         validate=validate.Length(max=MAX_SEGMENTS),
     )
+    #: The shows the user subscribes to: stored as their segments ``show:<id>``.
+    shows = fields.List(
+        fields.String(validate=validate.Length(min=1, max=MAX_SHOW_ID_LENGTH)),
+        load_default=list,
+        validate=validate.Length(max=MAX_SEGMENTS),
+    )
 
     @pre_load
     def _blank_is_missing(self, raw: Any, **kwargs: Any) -> Any:
@@ -60,6 +66,12 @@ class UserRecordSchema(Schema):
             if listed is not None:
                 cleaned[list_field] = _listed(listed)
         return cleaned
+
+    @post_load
+    def _shows_as_segments(self, record: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        shows = record.pop('shows')
+        record['segments'] = [*record['segments'], *(show_subscribers(show) for show in shows)]
+        return record
 
 
 def load_record(raw: Mapping[str, Any]) -> dict[str, Any]:

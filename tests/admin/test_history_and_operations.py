@@ -65,6 +65,27 @@ def test_a_delivery_shows_its_attempts_and_last_error(admin_app: Flask, login_as
     assert 'Новинки' in page
 
 
+def test_a_delivery_shows_its_notifications_final_status(admin_app: Flask, login_as: LoginAs) -> None:
+    with admin_app.app_context():
+        notification = Notification(
+            request_hash='0' * 64, type='welcome', urgency='immediate', scale='individual', template='welcome',
+            locale='ru', channels=['email'], fields={'name': 'Петя'}, recipient_email='petya@example.com',
+            status='processing',
+        )
+        db.session.add(notification)
+        db.session.flush()
+        delivery_id = delivery_id_for(notification.id, 'petya@example.com', 'email')
+        db.session.add(Delivery(
+            id=delivery_id, notification_id=notification.id, recipient='petya@example.com', channel='email',
+            state='failed', last_error='550 5.1.1 no such user', attempts=1,
+        ))
+        db.session.commit()
+
+    page = login_as('manager').get('/admin/history/delivery/{0}/'.format(delivery_id)).get_data(as_text=True)
+
+    assert '<td id="notification-status">failed</td>' in page
+
+
 def _park(flask_app: Flask, message_id: str, reason: str) -> None:
     settings = settings_of(flask_app)
     broker = BrokerConnection(settings.broker_url, 'test parking')

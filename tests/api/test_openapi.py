@@ -27,7 +27,9 @@ def test_every_route_is_in_the_contract(app: Flask) -> None:
 def test_document_describes_every_endpoint_with_its_answers(app: Flask) -> None:
     paths = app.test_client().get('/api/v1/openapi.json').json['paths']
 
-    assert set(paths['/api/v1/events']['post']['responses']) == {'202', '400', '401', '403', '409', '413', '422', '500'}
+    assert set(paths['/api/v1/events']['post']['responses']) == {  # 200, 201: a periodic event's schedule
+        '200', '201', '202', '400', '401', '403', '409', '413', '422', '500',
+    }
     assert set(paths['/api/v1/notifications']['get']['responses']) == {'200', '400', '401', '403', '500'}
     assert set(paths['/api/v1/notifications/{notification_id}']['get']['responses']) == {
         '200', '401', '403', '404', '500',

@@ -50,6 +50,12 @@ def notification(app: Flask, notification_id: str) -> Notification | None:
         return found
 
 
+def notification_count(app: Flask) -> int:
+    """How many notifications the database holds."""
+    with app.app_context():
+        return int(db.session.scalar(db.select(db.func.count()).select_from(Notification)) or 0)
+
+
 def sent_delivery(app: Flask, notification_id: str) -> Delivery | None:
     """The notification's delivery once it is sent."""
     rows = deliveries_of(app, notification_id)

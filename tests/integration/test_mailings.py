@@ -189,8 +189,8 @@ def test_cancel_stops_the_mailing_and_skips_what_is_not_sent(bulk_app: Flask, sm
     assert len(smtp_server.messages) == 1
 
 
-def test_a_bulk_event_needs_an_audience(app: Flask) -> None:
-    response = queries.post_event(app.test_client(), {'meta': {'scale': 'bulk'}, 'type': 'info'})
+def test_a_bulk_event_whose_type_implies_no_audience_needs_one(app: Flask) -> None:
+    response = queries.post_event(app.test_client(), {'meta': {'scale': 'bulk'}, 'type': 'welcome'})
 
     assert response.status_code == 422
     assert 'meta.audience' in response.json['error']['fields']

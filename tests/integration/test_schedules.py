@@ -100,6 +100,16 @@ def test_invalid_schedules_are_422_with_the_field(app: Flask, change: dict[str, 
     assert field in response.json['error']['fields']
 
 
+def test_a_patched_audience_without_its_kind_is_a_422(app: Flask) -> None:
+    client = app.test_client()
+    schedule_id = client.post('/api/v1/schedules', json=DIGEST, headers=AUTH).json['id']
+
+    response = client.patch('/api/v1/schedules/{0}'.format(schedule_id), json={'audience': {}}, headers=AUTH)
+
+    assert response.status_code == 422
+    assert response.json['error']['fields'] == {'audience': {'kind': ['Missing data for required field.']}}
+
+
 def test_each_occurrence_fires_once_however_often_the_scheduler_looks(app: Flask) -> None:
     _schedule(app)
 

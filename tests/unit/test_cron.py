@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from notifier.cron import FireSpec, fire_times, next_fire_after
+from notifier.cron import FireSpec, fire_times, is_valid_timezone, next_fire_after
 
 UTC = dt.timezone.utc
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=UTC)
@@ -81,3 +81,7 @@ def test_no_fire_after_the_end() -> None:
         utc(2026, 1, 1), utc(2026, 1, 1, 0, 1), utc(2026, 1, 1, 0, 2),
     ]
     assert next_fire_after(spec, utc(2026, 1, 1, 0, 2)) is None
+
+
+def test_a_time_zone_name_too_long_for_a_file_name_is_not_a_zone() -> None:
+    assert not is_valid_timezone('Europe/{0}'.format('x' * 300))

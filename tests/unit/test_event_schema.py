@@ -37,9 +37,12 @@ def test_user_registered_with_a_bad_email_is_refused() -> None:
     assert raised.value.messages == {'fields.email': ['not a valid email address']}
 
 
-def test_bulk_needs_an_audience() -> None:
+def test_bulk_needs_an_audience_unless_its_type_implies_one() -> None:
+    implied = EventSchema().load({'meta': {'scale': 'bulk'}, 'type': 'info'})
     with pytest.raises(ValidationError) as raised:
-        EventSchema().load({'meta': {'scale': 'bulk'}, 'type': 'info'})
+        EventSchema().load({'meta': {'scale': 'bulk'}, 'type': 'welcome'})
+
+    assert implied['meta']['audience'] is None
 
     assert 'meta.audience' in raised.value.messages
 

@@ -12,7 +12,7 @@ from notifier.pipeline.context import StageContext
 from notifier.pipeline.generator import generate
 from notifier.pipeline.outcomes import Done
 from notifier.preferences.store import write_preferences
-from notifier.services.accept import accept_event
+from notifier.services.accept import Intake, accept_event
 from notifier.templating.store import TemplateStore
 from tests.users.user_events import event_for_user
 
@@ -31,7 +31,7 @@ def _context(clock: Callable[[], dt.datetime]) -> StageContext:
 
 def _accept(notification_type: str) -> str:
     event = event_for_user('u-vlad', notification_type, name='Влад', show='Тьма')
-    return accept_event(db.session(), event, {'type': notification_type}, None, 'ru').notification.id
+    return accept_event(db.session(), event, {'type': notification_type}, None, Intake('ru')).notification.id
 
 
 def test_a_service_mail_waits_for_the_end_of_the_quiet_hours_in_the_users_time_zone(users_app: Flask) -> None:

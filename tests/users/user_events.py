@@ -9,7 +9,7 @@ from notifier.extensions import db
 from notifier.models import OutboxMessage
 from notifier.models.base import utcnow
 from notifier.pipeline import topology
-from notifier.services.accept import accept_event, notification_message
+from notifier.services.accept import Intake, accept_event, notification_message
 from tests.integration import queries
 
 
@@ -22,6 +22,7 @@ def event_for_user(user_id: str, notification_type: str = 'show_subs', **event_f
         },
         'notification_type': notification_type,
         'custom_template': None,
+        'content_id': None,
         'channels': ['email'],
         'event_fields': event_fields or {'show': 'Тьма'},
     }
@@ -31,7 +32,7 @@ def notify_user(flask_app: Flask, user_id: str, notification_type: str = 'show_s
     """Accept a user-addressed notification and publish it once (as the API does); its id."""
     event = event_for_user(user_id, notification_type, **event_fields)
     with flask_app.app_context():
-        accepted = accept_event(db.session(), event, {'user_id': user_id, **event_fields}, None, 'ru')
+        accepted = accept_event(db.session(), event, {'user_id': user_id, **event_fields}, None, Intake('ru'))
         db.session.execute(  # published here: the relay must not publish a second copy
             update(OutboxMessage).where(OutboxMessage.id.in_(accepted.outbox_ids)).values(published_at=utcnow()),
         )

@@ -1,7 +1,7 @@
 """schedules.failure/failed_at and outbox.last_error/set_aside_at: what cannot go on is set aside with its reason
 
-Revision ID: 0009_set_aside
-Revises: 0008
+Revision ID: 0011_set_aside
+Revises: 0010_periodic_events
 Create Date: 2026-12-05 18:00:00.000000
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0009_set_aside'
-down_revision = '0008'
+revision = '0011_set_aside'
+down_revision = '0010_periodic_events'
 branch_labels = None
 depends_on = None
 
