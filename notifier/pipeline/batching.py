@@ -6,10 +6,16 @@ transaction, one publish, one ack for the lot. Everything here runs on the
 connection's thread.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from functools import partial
 
+from notifier.models import BreakerPhase
+from notifier.pipeline import topology
 from notifier.pipeline.broker import BrokerConnection, IncomingMessage
-from notifier.pipeline.runner import StageRunner
+from notifier.pipeline.runner import ChainTarget, StageRunner, StageWiring
+from notifier.pipeline.stages import STAGES
+from notifier.resilience import Guard, Route
+from notifier.settings import Settings
 
 
 class Batcher:
@@ -50,7 +56,8 @@ class Batcher:
 
     def flush(self) -> None:
         """Run what is held (nothing when nothing is)."""
-        batch, self._held = self._held, []
+        batch = self._held
+        self._held = []
         if batch:
             self._runner.on_batch(batch)
 
@@ -65,3 +72,79 @@ class Batcher:
     def _run(self) -> None:
         self.flush()
         self._settle()
+
+
+class ProcessRoutes:
+    """The queues a process reads, each through its batcher, and the chains between its stages."""
+
+    def __init__(
+        self,
+        wiring: StageWiring,
+        settings: Settings,
+        settle: Callable[[], None],
+        guard_for: Callable[[str], Guard | None],
+    ) -> None:
+        """``settle`` reconciles the breakers after a batch; ``guard_for`` names a queue's breaker."""
+        self._wiring = wiring
+        self._settings = settings
+        self._settle = settle
+        self._guard_for = guard_for
+        self._routes: list[Route[IncomingMessage]] = []
+        self._runners: list[StageRunner] = []
+        self._targets: dict[str, ChainTarget] = {}
+
+    def add(self, stage_name: str, channel_names: Sequence[str]) -> None:
+        """A stage's runner and the routes of its queues."""
+        spec = STAGES[stage_name]
+        runner = StageRunner(self._wiring, stage_name, spec.function)
+        self._runners.append(runner)
+        for routing_key in spec.routing_keys(channel_names):
+            route = self._route(routing_key, runner, spec.batch_limit)
+            self._routes.append(route)
+            if _chainable(stage_name, routing_key):
+                self._targets[routing_key] = ChainTarget(runner, partial(_reading, route))
+
+    def chained(self) -> list[Route[IncomingMessage]]:
+        """Chain every runner to the others' queues; the routes to subscribe."""
+        for runner in self._runners:
+            runner.chained = {
+                routing_key: target for routing_key, target in self._targets.items() if target.runner is not runner
+            }
+        return self._routes
+
+    def _route(self, routing_key: str, runner: StageRunner, batch_limit: int | None) -> Route[IncomingMessage]:
+        """A queue read in batches; a bulk lane with its own prefetch, so instant messages wait behind few."""
+        bulk = routing_key.endswith(topology.BULK_LANE_SUFFIX)
+        route: Route[IncomingMessage] = Route(
+            topology.queue_name(routing_key),
+            runner.on_message,
+            self._guard_for(routing_key),
+            healthy_prefetch=self._settings.bulk_prefetch if bulk else None,
+        )
+        batcher = Batcher(
+            runner,
+            self._wiring.broker,
+            partial(_batch_size, route, batch_limit),
+            self._settings.batch_linger,
+            self._settle,
+        )
+        route.callback = batcher.add
+        route.drain = batcher.flush
+        return route
+
+
+def _batch_size(route: Route[IncomingMessage], batch_limit: int | None) -> int:
+    """Half the queue's prefetch now (1 while its breaker probes), at most the stage's limit."""
+    size = max(1, route.prefetch // 2)
+    return min(size, batch_limit) if batch_limit else size
+
+
+def _reading(route: Route[IncomingMessage]) -> bool:
+    """Whether the queue is read, its breaker closed: only then is it chained (an open breaker stops both)."""
+    guard = route.guard
+    return route.consumer_tag is not None and (guard is None or guard.breaker.phase == BreakerPhase.closed)
+
+
+def _chainable(stage_name: str, routing_key: str) -> bool:
+    """Every queue of the process is chained, but a mailing's sends: they spread over every sender process."""
+    return not (stage_name == 'sender' and routing_key.endswith(topology.BULK_LANE_SUFFIX))

@@ -15,7 +15,6 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import pika
@@ -132,15 +131,17 @@ def _incoming(
     )
 
 
-def _dispatch(
-    callback: MessageCallback,
-    channel_number: int,
-    channel: BlockingChannel,
-    method: Basic.Deliver,
-    properties: BasicProperties,
-    body: bytes,
-) -> None:
-    callback(_incoming(method, properties, body, channel_number))
+class _Dispatch:
+    """pika's consumer callback: the delivery as an :class:`IncomingMessage` of its channel."""
+
+    def __init__(self, callback: MessageCallback, channel_number: int) -> None:
+        self._callback = callback
+        self._channel_number = channel_number
+
+    def __call__(
+        self, channel: BlockingChannel, method: Basic.Deliver, properties: BasicProperties, body: bytes,
+    ) -> None:
+        self._callback(_incoming(method, properties, body, self._channel_number))
 
 
 def _encoded(message: OutgoingMessage) -> tuple[bytes, BasicProperties]:
@@ -278,7 +279,7 @@ class BrokerConnection:
             channel = self._connection.channel()
             channel.basic_qos(prefetch_count=prefetch)
             consumer_tag = str(channel.basic_consume(
-                queue, partial(_dispatch, callback, channel.channel_number), auto_ack=False,
+                queue, _Dispatch(callback, channel.channel_number), auto_ack=False,
             ))
         except AMQPError as error:
             raise lost(error) from None
@@ -305,7 +306,7 @@ class BrokerConnection:
         declared = channel.queue_declare('', exclusive=True, auto_delete=True)
         queue = str(declared.method.queue)
         channel.queue_bind(queue, exchange)
-        consumer_tag = str(channel.basic_consume(queue, partial(_dispatch, callback, 0), auto_ack=False))
+        consumer_tag = str(channel.basic_consume(queue, _Dispatch(callback, 0), auto_ack=False))
         self._consumers[consumer_tag] = channel
         return queue
 

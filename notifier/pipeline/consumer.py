@@ -18,7 +18,6 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from functools import partial
 
 from flask import Flask
 
@@ -29,11 +28,9 @@ from notifier.pipeline.context import StageContext
 from notifier.pipeline.dependencies import build_dependencies
 from notifier.pipeline.reconnect import keep_connected
 from notifier.pipeline.relay import Relay
-from notifier.pipeline.batching import Batcher
-from notifier.pipeline.runner import ChainTarget, StageRunner, StageWiring
-from notifier.pipeline.stages import STAGES
-from notifier.models import BreakerPhase
-from notifier.resilience import QueueSwitch, Route
+from notifier.pipeline.batching import ProcessRoutes
+from notifier.pipeline.runner import StageWiring
+from notifier.resilience import QueueSwitch
 from notifier.settings import settings_of
 
 logger = logging.getLogger(__name__)
@@ -102,26 +99,6 @@ class ConsumerProcess:
         self._subscribe(channel_names)
         Relay(self._app, self._broker, self._settings.relay_interval).tick()
 
-    def _route(self, routing_key: str, runner: StageRunner, batch_limit: int | None) -> Route[IncomingMessage]:
-        """A queue to read in batches; a bulk lane with its own prefetch, so instant messages wait behind few."""
-        bulk = routing_key.endswith(topology.BULK_LANE_SUFFIX)
-        route: Route[IncomingMessage] = Route(
-            topology.queue_name(routing_key),
-            runner.on_message,
-            self._dependencies.guard_for(routing_key),
-            healthy_prefetch=self._settings.bulk_prefetch if bulk else None,
-        )
-        batcher = Batcher(
-            runner,
-            self._broker,
-            partial(_batch_size, route, batch_limit),
-            self._settings.batch_linger,
-            self._switch.settle,
-        )
-        route.callback = batcher.add
-        route.drain = batcher.flush
-        return route
-
     def _subscribe(self, channel_names: Sequence[str]) -> None:
         wiring = StageWiring(
             app=self._app,
@@ -129,36 +106,8 @@ class ConsumerProcess:
             make_context=self.make_context,
             retry_delays=self._settings.retry_delay_seconds,
         )
-        routes: list[Route[IncomingMessage]] = []
-        targets: dict[str, ChainTarget] = {}
-        runners = []
+        reading = ProcessRoutes(wiring, self._settings, self._switch.settle, self._dependencies.guard_for)
         for stage_name in self._stage_names:
-            spec = STAGES[stage_name]
-            runner = StageRunner(wiring, stage_name, spec.function)
-            runners.append(runner)
-            for routing_key in spec.routing_keys(channel_names):
-                route = self._route(routing_key, runner, spec.batch_limit)
-                routes.append(route)
-                if _chainable(stage_name, routing_key):
-                    targets[routing_key] = ChainTarget(runner, partial(_reading, route))
-        for runner in runners:
-            runner.chained = {key: target for key, target in targets.items() if target.runner is not runner}
-        self._switch.connect(routes)
+            reading.add(stage_name, channel_names)
+        self._switch.connect(reading.chained())
         logger.info('consuming: %s (channels: %s)', ', '.join(self._stage_names), ', '.join(channel_names))
-
-
-def _batch_size(route: Route[IncomingMessage], batch_limit: int | None) -> int:
-    """Half the queue's prefetch now (1 while its breaker probes), at most the stage's limit."""
-    size = max(1, route.prefetch // 2)
-    return min(size, batch_limit) if batch_limit else size
-
-
-def _reading(route: Route[IncomingMessage]) -> bool:
-    """Whether the queue is read, its breaker closed: only then is it chained (an open breaker stops both)."""
-    guard = route.guard
-    return route.consumer_tag is not None and (guard is None or guard.breaker.phase == BreakerPhase.closed)
-
-
-def _chainable(stage_name: str, routing_key: str) -> bool:
-    """Every queue of the process is chained, but a mailing's sends: they spread over every sender process."""
-    return not (stage_name == 'sender' and routing_key.endswith(topology.BULK_LANE_SUFFIX))

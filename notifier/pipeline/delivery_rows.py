@@ -21,6 +21,8 @@ from notifier.preferences.snapshot import PagePreferences
 from notifier.preferences.subjects import Recipient
 
 DELIVERIES: Table = Delivery.__table__  # type: ignore[assignment]
+#: New values of a row's columns.
+Changes = Mapping[str, Any]
 
 
 def insert_new(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -44,11 +46,12 @@ def states_of(session: Session, delivery_ids: Collection[str]) -> dict[str, str]
     """The state of each delivery that exists."""
     if not delivery_ids:
         return {}
-    rows = session.execute(select(Delivery.id, Delivery.state).where(Delivery.id.in_(list(delivery_ids))))
-    return {row.id: row.state for row in rows}
+    wanted = Delivery.id.in_(list(delivery_ids))
+    found = session.execute(select(Delivery.id, Delivery.state).where(wanted))
+    return {row.id: row.state for row in found}
 
 
-def move(session: Session, delivery_ids: Collection[str], from_state: str, changes: Mapping[str, Any]) -> set[str]:
+def move(session: Session, delivery_ids: Collection[str], from_state: str, changes: Changes) -> set[str]:
     """Move the deliveries still in ``from_state``; the ids this call moved."""
     if not delivery_ids:
         return set()
@@ -89,8 +92,8 @@ class OptOutCheck:
 def skip_opted_out(session: Session, checks: Iterable[OptOutCheck]) -> set[str]:
     """Skip the pending deliveries whose recipients opted out (two reads per category, one update)."""
     by_category: dict[str, list[OptOutCheck]] = {}
-    for check in checks:
-        by_category.setdefault(check.category, []).append(check)
+    for each in checks:
+        by_category.setdefault(each.category, []).append(each)
     opted: list[str] = []
     for category, category_checks in by_category.items():
         snapshot = PagePreferences(session, [check.recipient for check in category_checks], category)

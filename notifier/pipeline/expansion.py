@@ -18,8 +18,7 @@ the checkpoint and carries on.
 """
 
 from collections.abc import Iterator
-from dataclasses import replace
-from functools import partial
+from dataclasses import dataclass, replace
 
 from sqlalchemy import update
 
@@ -105,17 +104,25 @@ def _page_messages(
             yield replace(forward, body={**forward.body, **pinned})
 
 
-def _after_page(
-    context: StageContext, mailing_id: str, cursor: str | None, page: AudiencePage, next_page: Forward | None,
-) -> list[Forward]:
-    """Run once the whole page is published: the checkpoint, then the mailing's next message.
+@dataclass(frozen=True)
+class _AfterPage:
+    """Runs once the whole page is published: the checkpoint, then the mailing's next message.
 
     ``cursor`` is the checkpoint the page was read from (taken before anything committed, so a
     checkpoint another message moved meanwhile is seen as moved).
     """
-    if _checkpoint(context, mailing_id, cursor, page) and next_page is not None:
-        return [next_page]
-    return []
+
+    context: StageContext
+    mailing_id: str
+    cursor: str | None
+    page: AudiencePage
+    next_page: Forward | None
+
+    def __call__(self) -> list[Forward]:
+        """The mailing's next message, if this page moved the checkpoint and there is a next page."""
+        if _checkpoint(self.context, self.mailing_id, self.cursor, self.page) and self.next_page is not None:
+            return [self.next_page]
+        return []
 
 
 def expand_mailing(context: StageContext, notification: Notification) -> Outcome:
@@ -136,5 +143,5 @@ def expand_mailing(context: StageContext, notification: Notification) -> Outcome
     next_page = generator_message(notification, page.next_cursor) if page.next_cursor is not None else None
     return Done(
         forward=_page_messages(context, notification, mailing, page),
-        then=partial(_after_page, context, notification.id, cursor, page, next_page),
+        then=_AfterPage(context, notification.id, cursor, page, next_page),
     )

@@ -68,7 +68,11 @@ class ChannelMessageSchema(_StageSchema):
     scale = fields.String(load_default=None, allow_none=True)
 
 
-def load_message(schema: Schema | type[Schema], body: Mapping[str, Any]) -> dict[str, Any]:
+#: A schema, or its class (built for the call).
+SchemaLike = Schema | type[Schema]
+
+
+def load_message(schema: SchemaLike, body: Mapping[str, Any]) -> dict[str, Any]:
     """Validate a message body, or raise :class:`PoisonMessageError` with the field errors.
 
     Pass a schema instance on a hot path: building one costs more than loading a message with it.

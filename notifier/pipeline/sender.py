@@ -15,32 +15,24 @@ over can never overwrite what the new holder recorded.
 """
 
 import datetime as dt
-import logging
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, exc, update
-
-from notifier.channels.base import Channel, OutgoingMessage, SendResult, SendStatus
+from notifier.channels.base import Channel, OutgoingMessage, SendResult
 from notifier.faults import crash_point
 from notifier.models import DeliveryState
 from notifier.observability.deliveries import Completion, observe_completions, timed_send
 from notifier.pipeline.context import StageContext
-from notifier.pipeline.delivery_rows import DELIVERIES, OptOutCheck, claim, claimable, skip_opted_out, states_of
+from notifier.pipeline.delivery_rows import OptOutCheck, claim, claimable, skip_opted_out, states_of
 from notifier.pipeline.messages import ChannelMessageSchema, load_message
 from notifier.pipeline.outcomes import Done, Outcome, Park, PoisonMessageError, Retry
+from notifier.pipeline.send_records import Answer, record
 from notifier.preferences.subjects import Recipient
 from notifier.ratelimit import send_limits
 
-logger = logging.getLogger(__name__)
-
-#: Writing the answers of a chunk is retried this many times when the database drops the connection:
-#: the mails are out, and giving up here is what could make them go out twice.
-RECORD_ATTEMPTS = 5
-RECORD_RETRY_SECONDS = 0.5
 CHANNEL_MESSAGE = ChannelMessageSchema()
+DELIVERY_ID = 'delivery_id'
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,12 +45,17 @@ class Job:
     @property
     def delivery_id(self) -> str:
         """The delivery it sends."""
-        return str(self.message['delivery_id'])
+        return str(self.message[DELIVERY_ID])
 
     @property
     def channel(self) -> str:
         """The channel it goes through."""
         return str(self.message['channel'])
+
+    def completion(self, decision: Outcome) -> Completion:
+        """What the metrics count of its end."""
+        message = self.message
+        return Completion(self.channel, decision, message['accepted_at'], message['urgency'], message['scale'])
 
     def outgoing(self) -> OutgoingMessage:
         """What the channel plugin gets."""
@@ -75,6 +72,10 @@ class Job:
         )
 
 
+#: A job that was sent, and the channel's answer.
+SentJob = tuple[Job, Answer]
+
+
 def send(body: Mapping[str, Any], context: StageContext) -> Outcome:
     """Send one delivery through its channel, unless it was already sent or is being sent."""
     return send_batch([body], context)[0]
@@ -89,10 +90,12 @@ def send_batch(bodies: Sequence[Mapping[str, Any]], context: StageContext) -> li
             jobs.append(Job(index, load_message(CHANNEL_MESSAGE, body)))
         except PoisonMessageError as error:
             outcomes[index] = Park(str(error))
-    for job in jobs:
-        if job.channel not in context.channels:
-            outcomes[job.index] = Park('no installed plugin provides channel {0!r}'.format(job.channel))
-    sendable = [job for job in jobs if job.channel in context.channels]
+    sendable = []
+    for loaded in jobs:
+        if loaded.channel in context.channels:
+            sendable.append(loaded)
+        else:
+            outcomes[loaded.index] = Park('no installed plugin provides channel {0!r}'.format(loaded.channel))
     for chunk in _chunks(sendable, context.send_chunk):
         _send_chunk(context, chunk, outcomes)
     return outcomes
@@ -106,21 +109,29 @@ def _chunks(jobs: Sequence[Job], size: int) -> Iterator[Sequence[Job]]:
 def _send_chunk(context: StageContext, chunk: Sequence[Job], outcomes: list[Outcome]) -> None:
     """Claim the chunk, send what this call claimed, record the answers; the others' outcomes from their rows."""
     claimed, claimed_at = _claim(context, chunk)
-    for job in chunk:
-        if job.delivery_id not in claimed:
-            outcomes[job.index] = Done()
-    _unclaimed(context, [job for job in chunk if job.delivery_id not in claimed], outcomes)
+    _unclaimed(context, [unclaimed for unclaimed in chunk if unclaimed.delivery_id not in claimed], outcomes)
     if not claimed:
         return
     crash_point('sender.after_claim')
-    results: list[tuple[Job, SendResult]] = []
+    sent_jobs = _send_claimed(context, chunk, claimed)
+    decisions = record(context, [answer for _, answer in sent_jobs], claimed_at)
+    completions = []
+    for sent_job, _ in sent_jobs:
+        decision = decisions[sent_job.delivery_id]
+        outcomes[sent_job.index] = decision
+        completions.append(sent_job.completion(decision))
+    observe_completions(completions, context.clock())
+
+
+def _send_claimed(context: StageContext, chunk: Sequence[Job], claimed: set[str]) -> list[SentJob]:
+    """Send each claimed delivery once (a second copy of a message in the chunk is Done, not sent)."""
+    sent = []
     for job in chunk:
         if job.delivery_id in claimed:
-            claimed.discard(job.delivery_id)  # a second copy of a message in the same chunk is Done, not sent
-            results.append((job, _send_one(context, job)))
+            claimed.discard(job.delivery_id)
+            sent.append((job, Answer(job.delivery_id, _send_one(context, job))))
             crash_point('sender.after_send')
-    for job, decision in _record(context, results, claimed_at).items():
-        outcomes[job.index] = decision
+    return sent
 
 
 def _claim(context: StageContext, chunk: Sequence[Job]) -> tuple[set[str], dt.datetime]:
@@ -162,65 +173,3 @@ def _send_one(context: StageContext, job: Job) -> SendResult:
     if context.limiter is not None:
         context.limiter.acquire_all(send_limits(job.channel, job.message['email']))
     return timed_send(job.channel, channel.send, job.outgoing())
-
-
-def _decision(context: StageContext, result: SendResult) -> tuple[Outcome, dict[str, Any]]:
-    """What happens next, and the row's new values."""
-    if result.status == SendStatus.sent:
-        changes = {'state': DeliveryState.sent, 'sent_at': context.clock(), 'last_error': None,
-                   'provider_message_id': result.provider_message_id}
-        return Done(), changes
-    if result.status == SendStatus.temporary_failure and not context.is_last_attempt:
-        return Retry(result.detail), {'state': DeliveryState.pending, 'last_error': result.detail}
-    reason = result.detail
-    if result.status == SendStatus.temporary_failure:
-        reason = 'gave up after {0} attempts: {1}'.format(context.attempt, result.detail)
-    return Park(reason), {'state': DeliveryState.failed, 'last_error': result.detail}
-
-
-def _record(
-    context: StageContext, results: Sequence[tuple[Job, SendResult]], claimed_at: dt.datetime,
-) -> dict[Job, Outcome]:
-    """Write the answers where the rows still hold this claim (one statement per kind), then commit."""
-    decisions: dict[Job, Outcome] = {}
-    by_kind: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for job, result in results:
-        decision, changes = _decision(context, result)
-        decisions[job] = decision
-        by_kind.setdefault(tuple(sorted(changes)), []).append({**changes, 'delivery_id': job.delivery_id})
-    for attempt in range(1, RECORD_ATTEMPTS + 1):
-        try:
-            _write(context, by_kind, claimed_at)
-        except exc.OperationalError as error:
-            context.session.rollback()
-            if attempt == RECORD_ATTEMPTS:
-                raise
-            logger.warning('recording %d deliveries failed (%s), trying again', len(results), error)
-            time.sleep(RECORD_RETRY_SECONDS * attempt)
-        else:
-            break
-    observe_completions(
-        (Completion(job.channel, decision, job.message['accepted_at'], job.message['urgency'], job.message['scale'])
-         for job, decision in decisions.items()),
-        context.clock(),
-    )
-    return decisions
-
-
-def _write(context: StageContext, by_kind: Mapping[tuple[str, ...], list[dict[str, Any]]], claimed_at: dt.datetime) -> None:
-    for columns, rows in by_kind.items():
-        values: dict[str, Any] = {column: bindparam('new_{0}'.format(column)) for column in columns}
-        statement = (
-            update(DELIVERIES)
-            .where(
-                DELIVERIES.c.id == bindparam('delivery_id'),
-                DELIVERIES.c.state == DeliveryState.sending,
-                DELIVERIES.c.sending_since == claimed_at,
-            )
-            .values(sending_since=None, **values)
-        )
-        context.session.execute(statement, [
-            {'delivery_id': row['delivery_id'], **{'new_{0}'.format(column): row[column] for column in columns}}
-            for row in rows
-        ])
-    context.session.commit()

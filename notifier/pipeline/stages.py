@@ -7,7 +7,7 @@ from types import MappingProxyType
 from notifier.pipeline import topology
 from notifier.pipeline.generator import generate
 from notifier.pipeline.router import route
-from notifier.pipeline.runner import BatchStage, per_message
+from notifier.pipeline.stage_calls import BatchStage, PerMessage
 from notifier.pipeline.sender import send_batch
 from notifier.pipeline.worker import work_batch
 
@@ -33,8 +33,8 @@ class StageSpec:
 
 
 STAGES: Mapping[str, StageSpec] = MappingProxyType({
-    'router': StageSpec('router', per_message(route), topology.NOTIFICATIONS, laned=False),
-    'generator': StageSpec('generator', per_message(generate), topology.GENERATOR, batch_limit=1),
+    'router': StageSpec('router', PerMessage(route), topology.NOTIFICATIONS, laned=False),
+    'generator': StageSpec('generator', PerMessage(generate), topology.GENERATOR, batch_limit=1),
     'worker': StageSpec('worker', work_batch, topology.WORKER),
     'sender': StageSpec('sender', send_batch, None),
 })

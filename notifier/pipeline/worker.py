@@ -18,19 +18,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from notifier.models import DeliveryState, Notification, NotificationStatus
-from notifier.models.base import utcnow
 from notifier.models.delivery import FINAL_STATES, delivery_id_for
 from notifier.notification_types import Category, category_of
-from notifier.pipeline import topology
+from notifier.pipeline import delivery_rows, topology
 from notifier.pipeline.context import StageContext
-from notifier.pipeline.delivery_rows import DELIVERIES, OptOutCheck, fail_each, insert_new, move, skip_opted_out, states_of
 from notifier.pipeline.messages import WorkerMessageSchema, load_message
 from notifier.pipeline.outcomes import Done, Forward, Outcome, Park, PoisonMessageError
+from notifier.pipeline.stage_calls import Body
 from notifier.preferences.subjects import Recipient
 from notifier.templating.links import delivery_fields
 from notifier.templating.store import RenderedContent, TemplateError
 
 WORKER_MESSAGE = WorkerMessageSchema()
+EMAIL = 'email'
+NOTIFICATION_ID = 'notification_id'
+CHANNEL = 'channel'
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,9 +50,19 @@ class Job:
         return str(self.message['category'] or category_of(self.notification.type))
 
     @property
+    def email(self) -> str:
+        """The recipient's address on the channel (an email address, a phone, a push token)."""
+        return str(self.message[EMAIL])
+
+    @property
+    def channel(self) -> str:
+        """The channel of the delivery."""
+        return str(self.message[CHANNEL])
+
+    @property
     def recipient(self) -> Recipient:
         """Whose preferences apply."""
-        return Recipient(user_id=self.message['user_id'], email=self.message['email'])
+        return Recipient(user_id=self.message['user_id'], email=self.email)
 
 
 def channel_message(
@@ -60,14 +72,14 @@ def channel_message(
 
     A mailing's delivery takes the channel's bulk lane.
     """
-    channel = job.message['channel']
+    channel = job.channel
     return Forward(
         routing_key=topology.lane_route(topology.channel_route(channel), job.notification.is_bulk),
         body={
             'delivery_id': job.delivery_id,
-            'notification_id': job.notification.id,
-            'channel': channel,
-            'email': job.message['email'],
+            NOTIFICATION_ID: job.notification.id,
+            CHANNEL: channel,
+            EMAIL: job.email,
             'content': {
                 'subject': rendered.subject,
                 'html': rendered.html,
@@ -96,12 +108,12 @@ def _unsubscribe_url(context: StageContext, recipient: Recipient, category: str)
 def _render(context: StageContext, job: Job, unsubscribe_url: str | None) -> RenderedContent:
     """Render the template; the link is ours even if the event sent a field of the same name."""
     message = job.message
-    template_fields = {'email': message['email'], **message['template_fields']}
+    template_fields = {EMAIL: job.email, **message['template_fields']}
     template_fields.update(delivery_fields(job.delivery_id, job.notification.id))  # short links bind to these
     if unsubscribe_url is not None:
         template_fields['unsubscribe_url'] = unsubscribe_url
     return context.templates.render(
-        message['channel'], message['template'], message['locale'], template_fields, message['templates_as_of'],
+        job.channel, message['template'], message['locale'], template_fields, message['templates_as_of'],
     )
 
 
@@ -110,26 +122,26 @@ def work(body: Mapping[str, Any], context: StageContext) -> Outcome:
     return work_batch([body], context)[0]
 
 
-def work_batch(bodies: Sequence[Mapping[str, Any]], context: StageContext) -> list[Outcome]:
+def work_batch(bodies: Sequence[Body], context: StageContext) -> list[Outcome]:
     """Render and record a batch of recipients' messages; one outcome per message, one commit."""
     outcomes: list[Outcome] = [Done() for _ in bodies]
     jobs = _jobs(context, bodies, outcomes)
     states = _ensure_deliveries(context, jobs)
     live = [job for job in jobs if states.get(job.delivery_id) not in FINAL_STATES]
-    skipped = skip_opted_out(context.session, [
-        OptOutCheck(job.delivery_id, job.recipient, job.category, job.message['channel'])
+    skipped = delivery_rows.skip_opted_out(context.session, [
+        delivery_rows.OptOutCheck(job.delivery_id, job.recipient, job.category, job.channel)
         for job in live if states.get(job.delivery_id) == DeliveryState.pending
     ])
     failures: dict[str, str] = {}
     for job in live:
         if job.delivery_id not in skipped:
             outcomes[job.index] = _rendered(context, job, failures)
-    fail_each(context.session, failures)
+    delivery_rows.fail_each(context.session, failures)
     context.session.commit()
     return outcomes
 
 
-def _jobs(context: StageContext, bodies: Sequence[Mapping[str, Any]], outcomes: list[Outcome]) -> list[Job]:
+def _jobs(context: StageContext, bodies: Sequence[Body], outcomes: list[Outcome]) -> list[Job]:
     """The messages to work on; a poison one, or one of a notification gone or cancelled, has its outcome now."""
     jobs = []
     for index, body in enumerate(bodies):
@@ -138,24 +150,25 @@ def _jobs(context: StageContext, bodies: Sequence[Mapping[str, Any]], outcomes: 
         except PoisonMessageError as error:
             outcomes[index] = Park(str(error))
             continue
-        notification = context.session.get(Notification, message['notification_id'])
+        notification_id = message[NOTIFICATION_ID]
+        notification = context.session.get(Notification, notification_id)
         if notification is None:
-            outcomes[index] = Park('notification {0} does not exist'.format(message['notification_id']))
+            outcomes[index] = Park('notification {0} does not exist'.format(notification_id))
         elif notification.status != NotificationStatus.cancelled:  # a cancelled mailing's queued rest is dropped
-            delivery_id = delivery_id_for(notification.id, message['email'], message['channel'])
+            delivery_id = delivery_id_for(notification.id, message[EMAIL], message[CHANNEL])
             jobs.append(Job(index, message, notification, delivery_id))
     return jobs
 
 
 def _ensure_deliveries(context: StageContext, jobs: Sequence[Job]) -> dict[str, str]:
     """Create the batch's delivery rows that are new; the state of each (a replay makes failed ones pending)."""
-    now = utcnow()
-    insert_new(context.session, DELIVERIES, [
+    now = context.clock()
+    delivery_rows.insert_new(context.session, delivery_rows.DELIVERIES, [
         {
             'id': job.delivery_id,
-            'notification_id': job.notification.id,
-            'recipient': job.message['email'],
-            'channel': job.message['channel'],
+            NOTIFICATION_ID: job.notification.id,
+            'recipient': job.email,
+            CHANNEL: job.channel,
             'state': DeliveryState.pending,
             'attempts': 0,
             'created_at': now,
@@ -163,16 +176,17 @@ def _ensure_deliveries(context: StageContext, jobs: Sequence[Job]) -> dict[str, 
         }
         for job in {job.delivery_id: job for job in jobs}.values()
     ])
-    states = states_of(context.session, [job.delivery_id for job in jobs])
+    states = delivery_rows.states_of(context.session, [job.delivery_id for job in jobs])
     if context.replayed:  # the operator fixed the cause and asks again
         failed = [delivery_id for delivery_id, state in states.items() if state == DeliveryState.failed]
-        for delivery_id in move(context.session, failed, DeliveryState.failed, {'state': DeliveryState.pending}):
+        moved = delivery_rows.move(context.session, failed, DeliveryState.failed, {'state': DeliveryState.pending})
+        for delivery_id in moved:
             states[delivery_id] = DeliveryState.pending
     return states
 
 
 def _rendered(context: StageContext, job: Job, failures: dict[str, str]) -> Outcome:
-    channel = job.message['channel']
+    channel = job.channel
     if channel not in context.channels:
         return _fail(failures, job, 'no installed plugin provides channel {0!r}'.format(channel))
     category = job.category

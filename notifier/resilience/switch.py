@@ -106,6 +106,11 @@ class QueueSwitch(Generic[Message]):
         with self._app_context():  # asking a recovering breaker its phase may record a step of its slow start
             self._reconcile()
 
+    def settle(self) -> None:
+        """Reconcile if a breaker changed (after a message or a batch was handled)."""
+        if self._changed:
+            self.reconcile()  # a breaker this work opened stops the queue before the next message
+
     def _reconcile(self) -> None:
         self._changed = False
         if self._halted:
@@ -114,11 +119,6 @@ class QueueSwitch(Generic[Message]):
             self._sync(route)
             if route.guard is not None:
                 self._arm(route.guard)
-
-    def settle(self) -> None:
-        """Reconcile if a breaker changed (after a message or a batch was handled)."""
-        if self._changed:
-            self.reconcile()  # a breaker this work opened stops the queue before the next message
 
     def _on_message(self, route: Route[Message], message: Message) -> None:
         route.callback(message)

@@ -31,7 +31,7 @@ from notifier.pipeline.consumer import ConsumerProcess
 from notifier.pipeline.context import StageContext
 from notifier.pipeline.outcomes import Done, Forward, Outcome
 from notifier.pipeline.relay import Relay
-from notifier.pipeline.runner import Stage
+from notifier.pipeline.stage_calls import Stage
 from notifier.pipeline.stages import STAGES
 from notifier.scheduler import loop as loop_module
 from notifier.scheduler.loop import SchedulerLoop

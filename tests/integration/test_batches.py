@@ -35,7 +35,7 @@ def _addresses(prefix: str) -> list[str]:
 
 
 def _handled_together(caplog: pytest.LogCaptureFixture, stage: str, count: int) -> bool:
-    wanted = '{0}: handled {1} messages'.format(stage, count)
+    wanted = '{0}: handled {1} message(s)'.format(stage, count)
     return any(record.getMessage().startswith(wanted) for record in caplog.records)
 
 

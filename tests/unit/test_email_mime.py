@@ -18,7 +18,7 @@ MESSAGE = OutgoingMessage(
 
 
 def test_mail_parses_strictly_with_both_bodies() -> None:
-    raw = build_mail(MESSAGE, 'Cinema <noreply@cinema.example>').data
+    raw = build_mail(MESSAGE, 'Cinema <noreply@cinema.example>').wire
 
     parsed = message_from_bytes(raw, policy=policy.strict)
 

@@ -12,7 +12,7 @@ LONG_SUBJECT = ' '.join('Очень длинная тема письма' for _ 
 
 def _raw_mail(headers: dict[str, str], subject: str = 'Премьера') -> bytes:
     message = OutgoingMessage('delivery', 'notification', 'x@example.com', subject, '<p>h</p>', 't', headers=headers)
-    return build_mail(message, 'Cinema <noreply@cinema.example>').data
+    return build_mail(message, 'Cinema <noreply@cinema.example>').wire
 
 
 def test_a_long_unsubscribe_url_stays_one_unencoded_line() -> None:

@@ -4,7 +4,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from notifier.channels.base import Channel, OutgoingMessage, SendResult
-from notifier_email_smtp.mime import HeaderInjectionError, build_mail, is_valid_address
+from notifier_email_smtp.headers import HeaderInjectionError
+from notifier_email_smtp.mime import build_mail, is_valid_address
 from notifier_email_smtp.settings import EmailSettingsSchema
 from notifier_email_smtp.transports import open_transport
 

@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from notifier_email_smtp.mime import LINE_BREAKS
+from notifier_email_smtp.headers import LINE_BREAKS
 
 DEFAULT_URL = 'file://instance/outbox'
 DEFAULT_FROM = 'Online Cinema <noreply@cinema.example>'

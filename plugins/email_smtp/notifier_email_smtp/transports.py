@@ -10,7 +10,6 @@ the same ``Message-ID``; ``docs/guarantees.md`` counts it in the window).
 """
 
 import os
-import re
 import smtplib
 import ssl
 import tempfile
@@ -20,6 +19,7 @@ from typing import Protocol
 from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 
 from notifier.channels.base import SendResult
+from notifier_email_smtp import conversation
 from notifier_email_smtp.mime import RawMail
 
 SMTP_PORT = 25
@@ -28,11 +28,6 @@ SMTPS_PORT = 465
 TRANSIENT_FIRST_DIGIT = 4
 REPLY_CODE_CLASS = 100
 TRUE_WORDS = frozenset(('1', 'true', 'yes', 'on'))
-OK = 250
-RECIPIENT_OK = frozenset((250, 251))
-START_MAIL_INPUT = 354
-#: A line of the body that starts with a dot gets another (RFC 5321, 4.5.2).
-LEADING_DOT = re.compile(rb'^\.', re.MULTILINE)
 
 
 class NotSentError(Exception):
@@ -67,7 +62,7 @@ class FileTransport:
         try:
             descriptor, temp_name = tempfile.mkstemp(dir=self._folder, suffix='.tmp')
             with os.fdopen(descriptor, 'wb') as temp_file:
-                temp_file.write(mail.data)
+                temp_file.write(mail.wire)
             os.replace(temp_name, target)
         except OSError as error:
             return SendResult.temporary('cannot write {0}: {1}'.format(target, error))
@@ -120,8 +115,9 @@ class SmtpTransport:
         """One transaction; :class:`NotSentError` when the connection failed before the body went out."""
         try:
             connection = self._connect()
-            recipient = self._envelope_recipient(connection, mail.recipient)
-        except smtplib.SMTPServerDisconnected as error:
+            recipient = conversation.envelope_recipient(connection, mail.recipient)
+            refused = None if recipient is None else conversation.envelope(connection, mail.envelope_from, recipient)
+        except (smtplib.SMTPServerDisconnected, ConnectionError) as error:
             raise NotSentError(str(error)) from None
         except (OSError, smtplib.SMTPException) as error:
             return self._failure(error)
@@ -131,72 +127,20 @@ class SmtpTransport:
                     self._host, self._port, mail.recipient,
                 ),
             )
-        options = ['SMTPUTF8'] if not recipient.isascii() else []
-        try:
-            refused = self._envelope(connection, mail.envelope_from, recipient, options)
-        except (smtplib.SMTPServerDisconnected, ConnectionError) as error:
-            raise NotSentError(str(error)) from None
-        except (OSError, smtplib.SMTPException) as error:
-            return self._failure(error)
         if refused is not None:
-            return refused
+            return _answer(*refused)
         return self._body(connection, mail)
-
-    def _envelope_recipient(self, connection: smtplib.SMTP, recipient: str) -> str | None:
-        """The address for ``RCPT TO``: as it is, or with an IDNA domain; ``None`` when it cannot be said."""
-        if recipient.isascii() or connection.has_extn('smtputf8'):
-            return recipient
-        local, _, domain = recipient.rpartition('@')
-        if not local.isascii():
-            return None
-        try:
-            return '{0}@{1}'.format(local, domain.encode('idna').decode('ascii'))
-        except UnicodeError:
-            return None
-
-    def _envelope(
-        self, connection: smtplib.SMTP, sender: str, recipient: str, options: list[str],
-    ) -> SendResult | None:
-        """``MAIL``, ``RCPT``, ``DATA`` (pipelined when offered); a refusal, or ``None`` once the server waits for the body."""
-        mail_command = 'mail FROM:{0}{1}'.format(smtplib.quoteaddr(sender), ''.join(' ' + option for option in options))
-        rcpt_command = 'rcpt TO:{0}'.format(smtplib.quoteaddr(recipient))
-        if connection.has_extn('pipelining'):
-            connection.send('{0}\r\n{1}\r\ndata\r\n'.format(mail_command, rcpt_command).encode())
-            replies = [connection.getreply() for _ in range(3)]
-        else:
-            replies = []
-            for command in (mail_command, rcpt_command, 'data'):
-                connection.send('{0}\r\n'.format(command).encode())
-                replies.append(connection.getreply())
-                if replies[-1][0] not in RECIPIENT_OK | {START_MAIL_INPUT}:
-                    break
-        for (code, reason), expected in zip(replies, (frozenset((OK,)), RECIPIENT_OK, frozenset((START_MAIL_INPUT,)))):
-            if code not in expected:
-                self._reset(connection, replies)
-                return _answer(code, reason)
-        return None
-
-    def _reset(self, connection: smtplib.SMTP, replies: list[tuple[int, bytes]]) -> None:
-        """After a refusal: end a DATA the server accepted anyway, then RSET, so the connection stays usable."""
-        if len(replies) == 3 and replies[2][0] == START_MAIL_INPUT:
-            connection.send('.\r\n')
-            connection.getreply()
-        connection.rset()
 
     def _body(self, connection: smtplib.SMTP, mail: RawMail) -> SendResult:
         """Send the body; no answer after it is uncertain, and never re-sent at once."""
-        data = LEADING_DOT.sub(b'..', mail.data)
-        if not data.endswith(b'\r\n'):
-            data += b'\r\n'
         try:
-            connection.send(data + b'.\r\n')
-            code, reason = connection.getreply()
+            code, reason = conversation.body(connection, mail.wire)
         except (OSError, smtplib.SMTPException) as error:
             self.close()
-            return SendResult.temporary('uncertain: no answer from SMTP server {0}:{1} after the mail was sent: {2}'.format(
+            return SendResult.temporary('uncertain: no answer from {0}:{1} after the mail was sent: {2}'.format(
                 self._host, self._port, error or type(error).__name__,
             ))
-        if code != OK:
+        if code != conversation.OK:
             return _answer(code, reason)
         return SendResult.sent(mail.message_id)
 
