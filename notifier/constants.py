@@ -19,8 +19,10 @@ DELAY_TIER_HEADER: Final = 'notifier-delay'
 
 #: How long the API waits for a publisher confirm before leaving the row to the relay.
 API_PUBLISH_TIMEOUT_SECONDS: Final = 2.0
-#: An outbox row younger than this belongs to the API that wrote it.
-OUTBOX_GRACE_SECONDS: Final = 3.0
+#: An outbox row younger than this is left to the writer that wrote it. None: the API commits and the relay
+#: publishes at once (woken by PostgreSQL, polling on SQLite); the scheduler publishes its own rows right after
+#: its commit and may race a relay, and a message published twice is harmless (every stage is idempotent).
+OUTBOX_GRACE_SECONDS: Final = 0
 #: How many outbox rows one relay pass publishes.
 OUTBOX_BATCH_SIZE: Final = 200
 #: After this many publishes that the broker refused (unroutable, nacked, unencodable), a row is set

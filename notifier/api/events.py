@@ -8,7 +8,6 @@ from flask import Response, jsonify, request
 from marshmallow import ValidationError
 
 from notifier.api.errors import ApiError, field_errors
-from notifier.api.publisher import current_publisher
 from notifier.api.schedule_views import schedule_view
 from notifier.api.views import notification_summary
 from notifier.settings import settings_of
@@ -20,6 +19,8 @@ from notifier.services.accept import IdempotencyConflictError, Intake, accept_ev
 from notifier.services.periodic_events import accept_periodic_event
 
 NOT_A_JSON_OBJECT = 'the body must be a JSON object (Content-Type: application/json)'
+#: Built once: building a marshmallow schema costs more than loading an event with it.
+EVENT_SCHEMA = EventSchema()
 
 
 def _idempotency_key() -> str | None:
@@ -36,7 +37,7 @@ def _idempotency_key() -> str | None:
     return key
 
 
-def _json_object() -> dict[str, Any]:
+def json_object() -> dict[str, Any]:
     """The body as a JSON object of text that UTF-8 can store, or a 400."""
     try:
         raw_body = request.get_json(silent=True)
@@ -52,11 +53,11 @@ def _json_object() -> dict[str, Any]:
 
 
 def post_event() -> Response:
-    """Accept an event; the notification is stored and queued before the 202."""
-    raw_body = _json_object()
+    """Accept an event; the notification and its outbox row are committed before the 202 (the relay queues it)."""
+    raw_body = json_object()
     key = _idempotency_key()
     try:
-        event = EventSchema().load(raw_body)
+        event = EVENT_SCHEMA.load(raw_body)
     except ValidationError as error:
         raise ApiError(
             HTTPStatus.UNPROCESSABLE_ENTITY,
@@ -72,8 +73,6 @@ def post_event() -> Response:
         accepted = accept_event(db.session(), event, raw_body, key, intake)
     except IdempotencyConflictError as error:
         raise ApiError(HTTPStatus.CONFLICT, 'idempotency_conflict', str(error))
-    if accepted.outbox_ids:
-        current_publisher().publish_outbox(accepted.outbox_ids)
     if accepted.created:
         metrics.events_accepted.labels(type=accepted.notification.type).inc()
     response = jsonify(notification_summary(accepted.notification, replayed=not accepted.created))

@@ -312,7 +312,10 @@ class BrokerConnection:
 
     def ack(self, delivery_tag: int, channel_number: int = 0, multiple: bool = False) -> None:
         """Acknowledge a message (with ``multiple``: every unacked one up to it on its channel)."""
-        channel = self._channel_numbered(channel_number)
+        channel = self.channel
+        for consumed in self._consumers.values():
+            if channel_number and consumed.channel_number == channel_number:
+                channel = consumed
         try:
             channel.basic_ack(delivery_tag, multiple=multiple)
         except AMQPError as error:
@@ -347,6 +350,12 @@ class BrokerConnection:
         """Run ``callback`` on the connection's thread after ``seconds``."""
         self.channel.connection.call_later(seconds, callback)
 
+    def call_threadsafe(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` on the connection's thread soon; from any thread. Dropped while disconnected."""
+        connection = self._connection
+        if connection is not None and connection.is_open:
+            connection.add_callback_threadsafe(callback)
+
     def run(self) -> None:
         """Dispatch messages and timers until :meth:`stop` or no queue is consumed, or raise on a lost connection."""
         connection = self.channel.connection
@@ -377,13 +386,6 @@ class BrokerConnection:
 
     def _request_stop(self) -> None:
         self._stop_requested = True
-
-    def _channel_numbered(self, channel_number: int) -> BlockingChannel:
-        if channel_number:
-            for channel in self._consumers.values():
-                if channel.channel_number == channel_number:
-                    return channel
-        return self.channel
 
     def _on_returned(self, channel: object, method: Basic.Return, properties: BasicProperties, body: bytes) -> None:
         self._returned.append('{0!r} (message {1})'.format(method.routing_key, properties.message_id))

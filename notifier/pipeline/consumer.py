@@ -27,7 +27,7 @@ from notifier.pipeline.broker import BrokerConnection, IncomingMessage
 from notifier.pipeline.context import StageContext
 from notifier.pipeline.dependencies import build_dependencies
 from notifier.pipeline.reconnect import keep_connected
-from notifier.pipeline.relay import Relay
+from notifier.pipeline.relay import woken_relay
 from notifier.pipeline.batching import ProcessRoutes
 from notifier.pipeline.runner import StageWiring
 from notifier.resilience import QueueSwitch
@@ -60,6 +60,9 @@ class ConsumerProcess:
         self._switch: QueueSwitch[IncomingMessage] = QueueSwitch(
             self._broker, self._settings.prefetch, app.app_context,
         )
+        relay, listener = woken_relay(app, self._broker, self._stopping)
+        self._relay = relay
+        self._listener = listener
 
     def make_context(self, attempt: int, replayed: bool) -> StageContext:
         """The context of one stage call (inside an app context)."""
@@ -70,6 +73,8 @@ class ConsumerProcess:
         with ExitStack() as cleanup:
             cleanup.callback(close_channels, self._channels)
             cleanup.callback(self._broker.close)
+            if self._listener is not None:
+                self._listener.start()
             keep_connected(self._consume_until_stopped, self._broker, self._stopping)
         logger.info('stopped consuming')
 
@@ -97,7 +102,7 @@ class ConsumerProcess:
             channel_names, self._settings.delivery_limit, self._settings.retry_delay_seconds,
         ))
         self._subscribe(channel_names)
-        Relay(self._app, self._broker, self._settings.relay_interval).tick()
+        self._relay.tick()
 
     def _subscribe(self, channel_names: Sequence[str]) -> None:
         wiring = StageWiring(

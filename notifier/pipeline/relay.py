@@ -1,14 +1,26 @@
-"""The outbox relay as a loop on a broker connection's thread (``consume`` and ``schedule``)."""
+"""The outbox relay as a loop on a broker connection's thread (``consume`` and ``schedule``).
+
+It runs on a timer (the safety poll) and, in ``consume``, whenever
+:mod:`notifier.pipeline.outbox_wakeup` hears that rows were written: wakes
+that come while a run is pending are one run.
+"""
 
 import logging
+import threading
 
 from flask import Flask
 
+from notifier.constants import OUTBOX_BATCH_SIZE
 from notifier.extensions import db, discard_session, end_session
 from notifier.pipeline.broker import BrokerConnection
 from notifier.pipeline.outbox import Publish, relay_pending
+from notifier.pipeline.outbox_wakeup import OutboxListener, listens
+from notifier.settings import settings_of
 
 logger = logging.getLogger(__name__)
+
+#: The relay's poll when PostgreSQL wakes it on every outbox write: only for a wake that was lost.
+SAFETY_POLL_SECONDS = 5.0
 
 
 class Relay:
@@ -22,20 +34,57 @@ class Relay:
         self._broker = broker
         self._interval = interval
         self._publish = publish or broker.publish
+        self._publish_many = None if publish else broker.publish_many
+        self._woken = False
 
     def tick(self) -> None:
-        """Relay once, then schedule the next tick on the connection's timer."""
-        self.relay_once()
-        self._broker.call_later(self._interval, self.tick)
+        """Relay once, then schedule the next tick on the connection's timer (call once per connection)."""
+        self._woken = False  # a wake pending on an earlier connection died with it
+        self._tick()
+
+    def wake(self) -> None:
+        """Relay soon, on the connection's thread; safe from any thread."""
+        self._broker.call_threadsafe(self._on_wake)
 
     def relay_once(self) -> int:
         """Publish what the outbox holds; a database error waits for the next tick."""
         with self._app.app_context():
             try:
-                return relay_pending(db.session(), self._publish)
+                return relay_pending(db.session(), self._publish, publish_many=self._publish_many)
             except Exception as error:  # noqa: B902 - the relay must survive a database outage
                 logger.warning('outbox relay failed, will try again: %s', error)
                 discard_session()
                 return 0
             finally:
                 end_session()  # a connection terminated meanwhile is discarded, never raised out of the timer
+
+    def _on_wake(self) -> None:
+        if not self._woken:
+            self._woken = True
+            self._broker.call_later(0, self._run_woken)
+
+    def _run_woken(self) -> None:
+        self._woken = False
+        self._relay_all()
+
+    def _tick(self) -> None:
+        self._relay_all()
+        self._broker.call_later(self._interval, self._tick)
+
+    def _relay_all(self) -> None:
+        """Relay a pass; a full one leaves more behind: then another pass soon (after what else waits)."""
+        if self.relay_once() >= OUTBOX_BATCH_SIZE:
+            self._on_wake()
+
+
+def woken_relay(app: Flask, broker: BrokerConnection, stopping: threading.Event) -> tuple[Relay, OutboxListener | None]:
+    """A ``consume`` process's relay and, with PostgreSQL, the listener that wakes it on every outbox write.
+
+    Then it polls only as a safety net (``SAFETY_POLL_SECONDS``), for a wake that was lost.
+    """
+    settings = settings_of(app)
+    database_url = settings.resolved_database_url
+    if not listens(database_url):
+        return Relay(app, broker, settings.relay_interval), None
+    relay = Relay(app, broker, max(settings.relay_interval, SAFETY_POLL_SECONDS))
+    return relay, OutboxListener(database_url, relay.wake, stopping)

@@ -22,7 +22,7 @@ from notifier.notification_types import NOTIFICATION_TYPES, NotificationType
 from notifier.scheduler.failures import CannotFireError
 from notifier.scheduler.misfire import FirePlan
 from notifier.scheduler.planning import DuePlan
-from notifier.services.accept import add_with_outbox
+from notifier.services.announcements import add_with_outbox
 from notifier.services.bulk_fires import fire_bulk, is_bulk_audience
 
 logger = logging.getLogger(__name__)

@@ -1,4 +1,7 @@
-"""Accepting an event: the notification and its outbox row, in one transaction.
+"""Accepting an event: the notification and its outbox row, in one transaction and one commit.
+
+The request never talks to the broker: the outbox relay publishes the row,
+woken at once by PostgreSQL (a trigger on ``outbox`` notifies it).
 
 Idempotency: an ``Idempotency-Key`` with the same request body returns the
 notification accepted the first time; with another body it is a conflict.
@@ -15,12 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from notifier.models import Notification, NotificationStatus, OutboxMessage
+from notifier.models import Notification, NotificationStatus
+from notifier.models.base import new_id, utcnow
 from notifier.notification_types import NOTIFICATION_TYPES
 from notifier.observability.log_context import bound
-from notifier.pipeline import topology
-from notifier.pipeline.outbox import outbox_row
-from notifier.pipeline.outcomes import Forward
+from notifier.services.announcements import add_with_outbox
 from notifier.services.companions import add_companions
 
 logger = logging.getLogger(__name__)
@@ -41,47 +43,16 @@ class Intake:
 
 @dataclass(frozen=True)
 class Accepted:
-    """The accepted notification, whether it is new, and the outbox row to publish now."""
+    """The accepted notification and whether it is new (the outbox relay publishes it)."""
 
     notification: Notification
     created: bool
-    outbox_ids: tuple[int, ...] = ()
 
 
 def request_hash(raw_body: Any) -> str:
     """A stable hash of a request body (key order and spacing do not matter)."""
     canonical = json.dumps(raw_body, sort_keys=True, ensure_ascii=False, separators=(',', ':'))
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def notification_message(notification: Notification) -> Forward:
-    """The ``notifications`` queue message: the brief's shape plus the notification id."""
-    return Forward(
-        routing_key=topology.NOTIFICATIONS,
-        body={
-            'notification_id': notification.id,
-            'meta': {
-                'urgency': notification.urgency,
-                'scale': notification.scale,
-                'email': notification.recipient_email,
-                'periodic': notification.periodic,
-            },
-            'type': notification.type,
-            'custom_template': notification.template,
-            'fields': notification.fields,
-        },
-        message_id='route:{0}'.format(notification.id),
-    )
-
-
-def add_with_outbox(session: Session, notification: Notification) -> OutboxMessage:
-    """Add a notification and the outbox row that announces it; the caller commits both at once."""
-    session.add(notification)
-    session.flush()
-    row = outbox_row(notification_message(notification))
-    session.add(row)
-    session.flush()  # the row's id, for publishing it right after the commit
-    return row
 
 
 def _existing(session: Session, idempotency_key: str, body_hash: str) -> Accepted:
@@ -108,8 +79,8 @@ def accept_event(
         found = session.scalar(select(Notification.id).where(Notification.idempotency_key == idempotency_key))
         if found is not None:
             return _existing(session, idempotency_key, body_hash)
-    notification = _notification(event, body_hash, idempotency_key, intake.default_locale)
-    row = add_with_outbox(session, notification)
+    notification = new_notification(event, body_hash, idempotency_key, intake.default_locale)
+    add_with_outbox(session, notification)
     add_companions(session, notification, event['meta'].get('audience'), local_directory=intake.local_directory)
     try:
         session.commit()
@@ -120,16 +91,19 @@ def accept_event(
         return _existing(session, idempotency_key, body_hash)
     with bound(notification_id=notification.id):
         logger.info('accepted a %s notification (%s, %s)', notification.type, notification.urgency, notification.scale)
-    return Accepted(notification, created=True, outbox_ids=(row.id,))
+    return Accepted(notification, created=True)
 
 
-def _notification(
+def new_notification(
     event: Mapping[str, Any], body_hash: str, idempotency_key: str | None, default_locale: str,
 ) -> Notification:
+    """The notification of a validated event, not yet added (its id and acceptance time set now)."""
     meta = event['meta']
     event_fields = event['event_fields']
     kind = NOTIFICATION_TYPES[event['notification_type']]
     return Notification(
+        id=new_id(),
+        created_at=utcnow(),
         idempotency_key=idempotency_key,
         request_hash=body_hash,
         type=kind.name,

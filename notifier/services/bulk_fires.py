@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from notifier.models import Notification, NotificationStatus, Occurrence, Schedule
 from notifier.notification_types import NOTIFICATION_TYPES
-from notifier.services.accept import add_with_outbox
+from notifier.services.announcements import add_with_outbox
 from notifier.services.mailings import add_mailing
 from notifier.users.directory import EVERYONE
 

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from notifier.models import Mailing, MailingState, Notification, NotificationStatus
 from notifier.pipeline.outbox import outbox_row
-from notifier.services.accept import notification_message, request_hash
+from notifier.services.accept import request_hash
+from notifier.services.announcements import notification_message
 from notifier.services.mailing_plans import (
     DRAFT,
     RECURRING,

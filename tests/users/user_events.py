@@ -9,7 +9,8 @@ from notifier.extensions import db
 from notifier.models import OutboxMessage
 from notifier.models.base import utcnow
 from notifier.pipeline import topology
-from notifier.services.accept import Intake, accept_event, notification_message
+from notifier.services.accept import Intake, accept_event
+from notifier.services.announcements import notification_message
 from tests.integration import queries
 
 
