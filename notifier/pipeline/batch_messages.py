@@ -13,7 +13,7 @@ from typing import Any
 
 from notifier.constants import ATTEMPT_HEADER, REPLAY_HEADER
 from notifier.observability import log_context
-from notifier.pipeline.broker import IncomingMessage, OutgoingMessage
+from notifier.pipeline.envelopes import IncomingMessage, OutgoingMessage
 from notifier.pipeline.outcomes import Forward, PoisonMessageError
 
 #: The ids of a message body that log lines of its handling show.

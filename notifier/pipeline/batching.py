@@ -9,12 +9,15 @@ connection's thread.
 from collections.abc import Callable, Sequence
 from functools import partial
 
+from flask import Flask
+
 from notifier.models import BreakerPhase
 from notifier.pipeline import topology
-from notifier.pipeline.broker import BrokerConnection, IncomingMessage
+from notifier.pipeline.broker import BrokerConnection
+from notifier.pipeline.envelopes import IncomingMessage
 from notifier.pipeline.runner import ChainTarget, StageRunner, StageWiring
 from notifier.pipeline.stages import STAGES
-from notifier.resilience import Guard, Route
+from notifier.resilience import Guard, QueueSwitch, Route
 from notifier.settings import Settings
 
 
@@ -148,3 +151,8 @@ def _reading(route: Route[IncomingMessage]) -> bool:
 def _chainable(stage_name: str, routing_key: str) -> bool:
     """Every queue of the process is chained, but a mailing's sends: they spread over every sender process."""
     return not (stage_name == 'sender' and routing_key.endswith(topology.BULK_LANE_SUFFIX))
+
+
+def queue_switch(broker: BrokerConnection, settings: Settings, app: Flask) -> QueueSwitch[IncomingMessage]:
+    """What keeps a process's queues read or stopped as their breakers say (one per process)."""
+    return QueueSwitch(broker, settings.prefetch, app.app_context)

@@ -14,7 +14,6 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import pika
@@ -37,6 +36,7 @@ from notifier.pipeline.broker_errors import (
     redact_url,
 )
 from notifier.pipeline import topology
+from notifier.pipeline.envelopes import IncomingMessage, OutgoingMessage
 
 logger = logging.getLogger(__name__)
 
@@ -87,31 +87,6 @@ def _declare(channel: BlockingChannel, queues: Iterable[topology.QueueSpec]) -> 
             routing_key=spec.routing_key,
             arguments=dict(spec.binding_arguments) if spec.binding_arguments else None,
         )
-
-
-@dataclass(frozen=True)
-class IncomingMessage:
-    """A delivered message, as the runner sees it."""
-
-    body: bytes
-    routing_key: str
-    delivery_tag: int
-    headers: Mapping[str, Any]
-    message_id: str | None
-    redelivered: bool
-    #: The channel it came on (its ack must go there); 0: the connection's main channel.
-    channel_number: int = 0
-
-
-@dataclass(frozen=True)
-class OutgoingMessage:
-    """A message to publish (see :meth:`BrokerConnection.publish_many`)."""
-
-    routing_key: str
-    body: Mapping[str, Any] | bytes
-    message_id: str | None
-    headers: Mapping[str, Any] | None = None
-    exchange: str = topology.EXCHANGE
 
 
 MessageCallback = Callable[[IncomingMessage], None]
@@ -175,7 +150,7 @@ class BrokerConnection:
         self._publisher: BlockingChannel | None = None
         #: The channel of each consumer tag (a consumed queue's own channel).
         self._consumers: dict[str, BlockingChannel] = {}
-        self._returned: list[str] = []
+        self._returned: list[tuple[str, str | None]] = []
         self._stop_requested = False
 
     @property
@@ -268,7 +243,11 @@ class BrokerConnection:
         except AMQPError as error:
             raise lost(error) from None
         if self._returned:
-            raise PublishError('no queue is bound for {0}'.format(', '.join(self._returned)))
+            keys = sorted({routing_key for routing_key, _ in self._returned})
+            raise PublishError(
+                '; '.join('no queue is bound for routing key {0!r}'.format(routing_key) for routing_key in keys),
+                refused=tuple(message_id for _, message_id in self._returned),
+            )
 
     def consume(self, queue: str, callback: MessageCallback, prefetch: int) -> str:
         """Consume a queue on a channel of its own, with manual acks (the callback must ack); the consumer tag."""
@@ -388,4 +367,4 @@ class BrokerConnection:
         self._stop_requested = True
 
     def _on_returned(self, channel: object, method: Basic.Return, properties: BasicProperties, body: bytes) -> None:
-        self._returned.append('{0!r} (message {1})'.format(method.routing_key, properties.message_id))
+        self._returned.append((str(method.routing_key), properties.message_id))

@@ -14,7 +14,16 @@ class BrokerError(RuntimeError):
 
 
 class PublishError(BrokerError):
-    """The broker did not take responsibility for a message (unroutable or nacked)."""
+    """The broker did not take responsibility for a message (unroutable or nacked).
+
+    ``refused`` names the message ids it returned, when it said which; the other messages of
+    the same publish went out.
+    """
+
+    def __init__(self, message: str, refused: tuple[str | None, ...] = ()) -> None:
+        """Say what was refused."""
+        super().__init__(message)
+        self.refused = refused
 
 
 class BrokerConnectionLostError(BrokerError):

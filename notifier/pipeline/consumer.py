@@ -23,14 +23,13 @@ from flask import Flask
 
 from notifier.channels.loading import close_channels, open_channels
 from notifier.pipeline import declare, topology
-from notifier.pipeline.broker import BrokerConnection, IncomingMessage
+from notifier.pipeline.broker import BrokerConnection
 from notifier.pipeline.context import StageContext
 from notifier.pipeline.dependencies import build_dependencies
 from notifier.pipeline.reconnect import keep_connected
 from notifier.pipeline.relay import woken_relay
-from notifier.pipeline.batching import ProcessRoutes
+from notifier.pipeline.batching import ProcessRoutes, queue_switch
 from notifier.pipeline.runner import StageWiring
-from notifier.resilience import QueueSwitch
 from notifier.settings import settings_of
 
 logger = logging.getLogger(__name__)
@@ -57,9 +56,7 @@ class ConsumerProcess:
         #: How many times this process connected and subscribed (1 + reconnections).
         self.sessions = 0
         self._stopping = threading.Event()
-        self._switch: QueueSwitch[IncomingMessage] = QueueSwitch(
-            self._broker, self._settings.prefetch, app.app_context,
-        )
+        self._switch = queue_switch(self._broker, self._settings, app)
         relay, listener = woken_relay(app, self._broker, self._stopping)
         self._relay = relay
         self._listener = listener

@@ -16,7 +16,8 @@ from typing import Any, Final
 
 from notifier.errors import StartupError
 from notifier.pipeline import topology
-from notifier.pipeline.broker import BrokerConnection, IncomingMessage
+from notifier.pipeline.broker import BrokerConnection
+from notifier.pipeline.envelopes import IncomingMessage
 from notifier.pipeline.broker_errors import BrokerConnectionLostError, PublishError
 from notifier.pipeline.reconnect import keep_connected
 

@@ -28,7 +28,7 @@ from notifier.constants import OUTBOX_BATCH_SIZE, OUTBOX_ERROR_LENGTH, OUTBOX_GR
 from notifier.models import OutboxMessage
 from notifier.models.base import utcnow
 from notifier.observability.log_context import REQUEST_ID_HEADER, current_request_id, new_request_id
-from notifier.pipeline.broker import OutgoingMessage
+from notifier.pipeline.envelopes import OutgoingMessage
 from notifier.pipeline.broker_errors import PublishError
 from notifier.pipeline.outcomes import Forward
 
@@ -95,20 +95,30 @@ def _publish_rows(session: Session, rows: Collection[OutboxMessage], publish: Pu
     return published
 
 
-def _published_together(rows: Sequence[OutboxMessage], publish_many: PublishMany) -> bool:
-    """Publish every row at once; False (nothing marked) when the broker refused one."""
+def _published_together(rows: Sequence[OutboxMessage], publish_many: PublishMany) -> int:
+    """Publish every row at once; a row the broker returned keeps the error (set aside in the end).
+
+    Rows that cannot even be encoded make the pass go one row at a time (-1).
+    """
+    refused: Collection[str | None] = ()
+    error: Exception | None = None
     try:
         publish_many([
             OutgoingMessage(row.routing_key, row.payload, row.message_id, row.headers) for row in rows
         ])
-    except REFUSED_ROW:
-        return False
+    except PublishError as returned:
+        refused, error = returned.refused, returned
+    except (TypeError, ValueError):
+        return -1
     published_at = utcnow()
     for row in rows:
         row.publish_attempts += 1
-        row.published_at = published_at
-        row.last_error = None
-    return True
+        if error is not None and row.message_id in refused:
+            _refused(row, error)
+        else:
+            row.published_at = published_at
+            row.last_error = None
+    return sum(1 for published in rows if published.published_at is not None)
 
 
 def publish_now(session: Session, row_ids: Collection[int], publish: Publish) -> int:
@@ -134,9 +144,9 @@ def relay_pending(
 ) -> int:
     """Publish unpublished rows older than ``grace_seconds``; several relays share the work.
 
-    With ``publish_many`` the rows go out together, with one wait for the broker; if the broker
-    refuses one of them, the pass falls back to one row at a time, which sets the refused row
-    aside in the end (the others may go out twice: every stage takes a copy in its stride).
+    With ``publish_many`` the rows go out together, with one wait for the broker; a row the broker
+    returns keeps the error and the others are marked published (a row that cannot be encoded
+    makes the pass go one row at a time).
     """
     grace = dt.timedelta(seconds=grace_seconds)
     rows = session.scalars(
@@ -153,10 +163,10 @@ def relay_pending(
     if not rows:
         session.rollback()
         return 0
-    if publish_many is not None and _published_together(rows, publish_many):
-        session.commit()
-        published = len(rows)
-    else:
+    published = _published_together(rows, publish_many) if publish_many is not None else -1
+    if published < 0:
         published = _publish_rows(session, rows, publish)
+    else:
+        session.commit()
     logger.info('outbox relay published %d message(s)', published)
     return published

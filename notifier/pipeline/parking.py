@@ -17,7 +17,8 @@ from typing import Any
 
 from notifier.constants import ATTEMPT_HEADER, PARK_REASON_HEADER, PARKED_BY_HEADER, REPLAY_HEADER
 from notifier.pipeline import topology
-from notifier.pipeline.broker import BrokerConnection, IncomingMessage
+from notifier.pipeline.broker import BrokerConnection
+from notifier.pipeline.envelopes import IncomingMessage
 from notifier.pipeline.runner import ORIGINAL_ROUTING_KEY_HEADER
 
 PARKING_QUEUE = topology.queue_name(topology.PARKING_LOT)

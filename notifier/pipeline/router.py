@@ -3,18 +3,20 @@ a usual or delayed one waits in the database for the scheduler.
 """
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from notifier.models import Notification, NotificationStatus
 from notifier.pipeline import topology
 from notifier.pipeline.context import StageContext
 from notifier.pipeline.messages import NotificationMessageSchema, load_message
-from notifier.pipeline.outcomes import Done, Forward, Outcome, Park
+from notifier.pipeline.outcomes import Done, Forward, Outcome, Park, PoisonMessageError
+from notifier.pipeline.stage_calls import Body
 
 _ROUTABLE = frozenset((NotificationStatus.accepted, NotificationStatus.queued))
+NOTIFICATION_MESSAGE = NotificationMessageSchema()
 #: AMQP's ``message_id`` is a short string.
 MAX_MESSAGE_ID = 255
 
@@ -33,26 +35,60 @@ def generator_message(notification: Notification, page: str | None = None) -> Fo
 
 
 def route(body: Mapping[str, Any], context: StageContext) -> Outcome:
-    """Decide where a freshly accepted notification goes.
+    """Decide where one freshly accepted notification goes (see :func:`route_batch`)."""
+    return route_batch([body], context)[0]
+
+
+def route_batch(bodies: Sequence[Body], context: StageContext) -> list[Outcome]:
+    """Decide where freshly accepted notifications go: one read, two updates, one commit for the batch.
 
     A redelivered message of a notification already ``queued`` is forwarded
     again: the generator is idempotent, and the first forward may be lost.
     """
-    message = load_message(NotificationMessageSchema, body)
-    notification = context.session.get(Notification, message['notification_id'])
-    if notification is None:
-        return Park('notification {0} does not exist'.format(message['notification_id']))
-    if notification.status not in _ROUTABLE:
-        return Done()
+    outcomes: list[Outcome] = [Done() for _ in bodies]
+    wanted = _wanted(bodies, outcomes)
+    found = _notifications(context, set(wanted.values()))
+    queued = _route_all(context, found)
+    for index, notification_id in wanted.items():
+        notification = found.get(notification_id)
+        if notification is None:
+            outcomes[index] = Park('notification {0} does not exist'.format(notification_id))
+        elif notification_id in queued:
+            outcomes[index] = Done(forward=[generator_message(notification)])
+    return outcomes
+
+
+def _wanted(bodies: Sequence[Body], outcomes: list[Outcome]) -> dict[int, str]:
+    """The notification id of each message; a poison one is parked."""
+    wanted = {}
+    for index, body in enumerate(bodies):
+        try:
+            wanted[index] = load_message(NOTIFICATION_MESSAGE, body)['notification_id']
+        except PoisonMessageError as error:
+            outcomes[index] = Park(str(error))
+    return wanted
+
+
+def _notifications(context: StageContext, notification_ids: set[str]) -> dict[str, Notification]:
+    query = select(Notification).where(Notification.id.in_(notification_ids))
+    return {notification.id: notification for notification in context.session.scalars(query)}
+
+
+def _route_all(context: StageContext, found: Mapping[str, Notification]) -> set[str]:
+    """Queue the immediate ones that are due, schedule the others; commit; the ids queued now."""
     now = context.clock()
-    due = notification.scheduled_at is None or notification.scheduled_at <= now
-    if notification.urgency == 'immediate' and due:
-        if _move(context, notification.id, NotificationStatus.queued, notification.scheduled_at):
-            return Done(forward=[generator_message(notification)])
-        return Done()  # cancelled meanwhile
-    scheduled_at = notification.scheduled_at or next_slot(now, context.usual_slot_seconds)
-    _move(context, notification.id, NotificationStatus.scheduled, scheduled_at)
-    return Done()
+    due_now = {
+        notification.id for notification in found.values()
+        if notification.urgency == 'immediate' and _due(notification, now)
+    }
+    queued = _move_all(context, due_now, NotificationStatus.queued, None)
+    _move_all(context, set(found) - due_now, NotificationStatus.scheduled, next_slot(now, context.usual_slot_seconds))
+    context.session.commit()
+    return queued
+
+
+def _due(notification: Notification, now: dt.datetime) -> bool:
+    return notification.scheduled_at is None or notification.scheduled_at <= now
 
 
 def next_slot(now: dt.datetime, slot_seconds: int) -> dt.datetime:
@@ -62,13 +98,23 @@ def next_slot(now: dt.datetime, slot_seconds: int) -> dt.datetime:
     return dt.datetime.fromtimestamp(boundary, tz=dt.timezone.utc)
 
 
-def _move(context: StageContext, notification_id: str, status: str, scheduled_at: dt.datetime | None) -> bool:
-    """A compare-and-set from a routable status, so a concurrent cancel wins cleanly."""
+def _move_all(
+    context: StageContext, notification_ids: set[str], status: str, slot: dt.datetime | None,
+) -> set[str]:
+    """A compare-and-set from a routable status (a concurrent cancel wins cleanly); the ids moved.
+
+    ``slot``: a usual notification without a time waits for it (a delayed one keeps its own).
+    """
+    if not notification_ids:
+        return set()
+    changes: dict[str, Any] = {'status': status}
+    if slot is not None:
+        changes['scheduled_at'] = func.coalesce(Notification.scheduled_at, slot)
     moved = context.session.execute(
         update(Notification)
-        .where(Notification.id == notification_id, Notification.status.in_(_ROUTABLE))
-        .values(status=status, scheduled_at=scheduled_at)
+        .where(Notification.id.in_(notification_ids), Notification.status.in_(_ROUTABLE))
+        .values(changes)
+        .returning(Notification.id)
         .execution_options(synchronize_session=False),
     )
-    context.session.commit()
-    return bool(moved.rowcount)  # type: ignore[attr-defined]
+    return set(moved.scalars())

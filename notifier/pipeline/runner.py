@@ -29,12 +29,12 @@ from dataclasses import dataclass
 from flask import Flask
 
 from notifier.constants import ATTEMPT_HEADER, DELAY_TIER_HEADER, PARK_REASON_HEADER, PARKED_BY_HEADER
-from notifier.extensions import discard_session
 from notifier.faults import crash_point
 from notifier.observability import metrics
 from notifier.pipeline import topology
 from notifier.pipeline.batch_messages import AfterPublish, BatchMessage, Plan, bound_to
-from notifier.pipeline.broker import BrokerConnection, IncomingMessage, OutgoingMessage
+from notifier.pipeline.broker import BrokerConnection
+from notifier.pipeline.envelopes import IncomingMessage, OutgoingMessage
 from notifier.pipeline.broker_errors import PublishError
 from notifier.pipeline.context import StageContext
 from notifier.pipeline.outcomes import Done, Forward, Outcome, Park, PoisonMessageError, Retry
@@ -152,10 +152,10 @@ class StageRunner:
         try:
             return self._stage(bodies, self._make_context(attempt, replayed))
         except Exception as error:  # noqa: B902 - the batch falls back to one message at a time
+            outcome = error_outcome(error)  # logged, the session discarded
             if len(bodies) == 1:
-                return [error_outcome(error)]
-            discard_session()
-            logger.warning('%s: batch of %d failed (%s), handling each alone', self._stage_name, len(bodies), error)
+                return [outcome]
+            logger.warning('%s: the batch of %d failed, handling each alone', self._stage_name, len(bodies))
         return [self._run_alone(body, attempt, replayed) for body in bodies]
 
     def _run_alone(self, body: Body, attempt: int, replayed: bool) -> Outcome:

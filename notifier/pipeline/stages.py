@@ -6,7 +6,7 @@ from types import MappingProxyType
 
 from notifier.pipeline import topology
 from notifier.pipeline.generator import generate
-from notifier.pipeline.router import route
+from notifier.pipeline.router import route_batch
 from notifier.pipeline.stage_calls import BatchStage, PerMessage
 from notifier.pipeline.sender import send_batch
 from notifier.pipeline.worker import work_batch
@@ -33,7 +33,7 @@ class StageSpec:
 
 
 STAGES: Mapping[str, StageSpec] = MappingProxyType({
-    'router': StageSpec('router', PerMessage(route), topology.NOTIFICATIONS, laned=False),
+    'router': StageSpec('router', route_batch, topology.NOTIFICATIONS, laned=False),
     'generator': StageSpec('generator', PerMessage(generate), topology.GENERATOR, batch_limit=1),
     'worker': StageSpec('worker', work_batch, topology.WORKER),
     'sender': StageSpec('sender', send_batch, None),

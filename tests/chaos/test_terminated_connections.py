@@ -10,7 +10,7 @@ of the pika callback), and before the stage's own queries (the retry path).
 """
 
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from functools import partial
@@ -23,7 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from notifier.extensions import db
-from notifier.pipeline import consumer as consumer_module
+from notifier.pipeline import batching as batching_module
 from notifier.pipeline.broker import BrokerConnection
 from notifier.pipeline.broker_errors import BrokerUnavailableError
 from notifier.pipeline import relay as relay_module
@@ -31,7 +31,7 @@ from notifier.pipeline.consumer import ConsumerProcess
 from notifier.pipeline.context import StageContext
 from notifier.pipeline.outcomes import Done, Forward, Outcome
 from notifier.pipeline.relay import Relay
-from notifier.pipeline.stage_calls import Stage
+from notifier.pipeline.stage_calls import BatchStage
 from notifier.pipeline.stages import STAGES
 from notifier.scheduler import loop as loop_module
 from notifier.scheduler.loop import SchedulerLoop
@@ -65,26 +65,30 @@ def terminate_backend_of(session: Session) -> int:
 
 def _terminating_forward(forward: Iterable[Forward], session: Session, terminated: list[int]) -> Iterator[Forward]:
     yield from forward
-    terminated.append(terminate_backend_of(session))  # every forward published, the ack not yet sent
+    terminated.append(terminate_backend_of(session))  # the stage's work committed, nothing published nor acked
 
 
 class TerminatingStage:
-    """A stage whose connection is terminated before its first attempt and after each later one."""
+    """A batch stage whose connection is terminated before its first attempt and after each later one."""
 
-    def __init__(self, stage: Stage) -> None:
+    def __init__(self, stage: BatchStage) -> None:
         self._stage = stage
         #: Backend pids terminated under this stage.
         self.terminated: list[int] = []
 
-    def __call__(self, body: Mapping[str, Any], context: StageContext) -> Outcome:
+    def __call__(self, bodies: Sequence[Mapping[str, Any]], context: StageContext) -> list[Outcome]:
         if context.attempt == 1:
             self.terminated.append(terminate_backend_of(context.session))  # the stage's queries fail: retry
-            return self._stage(body, context)
-        outcome = self._stage(body, context)
-        if isinstance(outcome, Done):
-            return Done(_terminating_forward(outcome.forward, context.session, self.terminated))
+            return self._stage(bodies, context)
+        outcomes = self._stage(bodies, context)
+        if all(isinstance(outcome, Done) for outcome in outcomes):
+            return [
+                replace(outcome, forward=_terminating_forward(outcome.forward, context.session, self.terminated))
+                if isinstance(outcome, Done) else outcome
+                for outcome in outcomes
+            ]
         self.terminated.append(terminate_backend_of(context.session))
-        return outcome
+        return outcomes
 
 
 @contextmanager
@@ -106,7 +110,7 @@ def test_a_consumer_survives_its_connection_terminated_in_every_stage(
 ) -> None:
     """Every stage loses its connection twice per message; the thread keeps consuming, each mail arrives once."""
     wrapped = {name: TerminatingStage(spec.function) for name, spec in STAGES.items()}
-    monkeypatch.setattr(consumer_module, 'STAGES', {
+    monkeypatch.setattr(batching_module, 'STAGES', {
         name: replace(spec, function=wrapped[name]) for name, spec in STAGES.items()
     })
     with consumer_thread(smtp_app) as (process, thread):

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from notifier.constants import PARK_REASON_HEADER
 from notifier.pipeline import topology
-from notifier.pipeline.broker import IncomingMessage, OutgoingMessage
+from notifier.pipeline.envelopes import IncomingMessage, OutgoingMessage
 from notifier.pipeline.consumer import ConsumerProcess
 from notifier.pipeline.runner import StageRunner, StageWiring
 from notifier.pipeline.stages import STAGES

@@ -17,6 +17,7 @@ from tests.security.conftest import SCOPED_TOKENS, bearer
 #: The table of docs/api.md ("Token scopes"): what each operation needs.
 SCOPE_TABLE = {
     ('POST', '/api/v1/events'): 'events:write',
+    ('POST', '/api/v1/events/batch'): 'events:write',
     ('GET', '/api/v1/notifications'): 'read',
     ('GET', '/api/v1/notifications/<notification_id>'): 'read',
     ('DELETE', '/api/v1/notifications/<notification_id>'): 'events:write',

@@ -3,15 +3,9 @@
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import update
 
 from notifier.extensions import db
-from notifier.models import OutboxMessage
-from notifier.models.base import utcnow
-from notifier.pipeline import topology
 from notifier.services.accept import Intake, accept_event
-from notifier.services.announcements import notification_message
-from tests.integration import queries
 
 
 def event_for_user(user_id: str, notification_type: str = 'show_subs', **event_fields: Any) -> dict[str, Any]:
@@ -30,15 +24,8 @@ def event_for_user(user_id: str, notification_type: str = 'show_subs', **event_f
 
 
 def notify_user(flask_app: Flask, user_id: str, notification_type: str = 'show_subs', **event_fields: Any) -> str:
-    """Accept a user-addressed notification and publish it once (as the API does); its id."""
+    """Accept a user-addressed notification, as the API does (the outbox relay publishes it); its id."""
     event = event_for_user(user_id, notification_type, **event_fields)
     with flask_app.app_context():
         accepted = accept_event(db.session(), event, {'user_id': user_id, **event_fields}, None, Intake('ru'))
-        db.session.execute(  # published here: the relay must not publish a second copy
-            update(OutboxMessage).where(OutboxMessage.id.in_(accepted.outbox_ids)).values(published_at=utcnow()),
-        )
-        db.session.commit()
-        notification_id = accepted.notification.id
-        body = dict(notification_message(accepted.notification).body)
-    queries.publish(flask_app, topology.NOTIFICATIONS, body)
-    return notification_id
+        return str(accepted.notification.id)
