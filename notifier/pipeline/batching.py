@@ -102,7 +102,8 @@ class ProcessRoutes:
         runner = StageRunner(self._wiring, stage_name, spec.function)
         self._runners.append(runner)
         for routing_key in spec.routing_keys(channel_names):
-            route = self._route(routing_key, runner, spec.batch_limit)
+            bulk = routing_key.endswith(topology.BULK_LANE_SUFFIX)
+            route = self._route(routing_key, runner, spec.bulk_batch_limit if bulk else None)
             self._routes.append(route)
             if _chainable(stage_name, routing_key):
                 self._targets[routing_key] = ChainTarget(runner, partial(_reading, route))

@@ -6,17 +6,16 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, update
 
 from notifier.models import Notification, NotificationStatus
 from notifier.pipeline import topology
 from notifier.pipeline.context import StageContext
-from notifier.pipeline.messages import NotificationMessageSchema, load_message
-from notifier.pipeline.outcomes import Done, Forward, Outcome, Park, PoisonMessageError
+from notifier.pipeline.notification_batches import missing, named_ids, notifications_named
+from notifier.pipeline.outcomes import Done, Forward, Outcome
 from notifier.pipeline.stage_calls import Body
 
 _ROUTABLE = frozenset((NotificationStatus.accepted, NotificationStatus.queued))
-NOTIFICATION_MESSAGE = NotificationMessageSchema()
 #: AMQP's ``message_id`` is a short string.
 MAX_MESSAGE_ID = 255
 
@@ -46,32 +45,16 @@ def route_batch(bodies: Sequence[Body], context: StageContext) -> list[Outcome]:
     again: the generator is idempotent, and the first forward may be lost.
     """
     outcomes: list[Outcome] = [Done() for _ in bodies]
-    wanted = _wanted(bodies, outcomes)
-    found = _notifications(context, set(wanted.values()))
+    wanted = named_ids(bodies, outcomes)
+    found = notifications_named(context, wanted.values())
     queued = _route_all(context, found)
     for index, notification_id in wanted.items():
         notification = found.get(notification_id)
         if notification is None:
-            outcomes[index] = Park('notification {0} does not exist'.format(notification_id))
+            outcomes[index] = missing(notification_id)
         elif notification_id in queued:
             outcomes[index] = Done(forward=[generator_message(notification)])
     return outcomes
-
-
-def _wanted(bodies: Sequence[Body], outcomes: list[Outcome]) -> dict[int, str]:
-    """The notification id of each message; a poison one is parked."""
-    wanted = {}
-    for index, body in enumerate(bodies):
-        try:
-            wanted[index] = load_message(NOTIFICATION_MESSAGE, body)['notification_id']
-        except PoisonMessageError as error:
-            outcomes[index] = Park(str(error))
-    return wanted
-
-
-def _notifications(context: StageContext, notification_ids: set[str]) -> dict[str, Notification]:
-    query = select(Notification).where(Notification.id.in_(notification_ids))
-    return {notification.id: notification for notification in context.session.scalars(query)}
 
 
 def _route_all(context: StageContext, found: Mapping[str, Notification]) -> set[str]:

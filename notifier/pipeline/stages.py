@@ -5,9 +5,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from notifier.pipeline import topology
-from notifier.pipeline.generator import generate
+from notifier.pipeline.generator import generate_batch
 from notifier.pipeline.router import route_batch
-from notifier.pipeline.stage_calls import BatchStage, PerMessage
+from notifier.pipeline.stage_calls import BatchStage
 from notifier.pipeline.sender import send_batch
 from notifier.pipeline.worker import work_batch
 
@@ -21,8 +21,9 @@ class StageSpec:
     routing_key: str | None
 
     laned: bool = True
-    #: The largest batch; ``None``: half the queue's prefetch. A generator message is a whole page already.
-    batch_limit: int | None = None
+    #: The largest batch of its bulk lane; ``None``: half the queue's prefetch. A mailing's generator
+    #: message is a whole page already.
+    bulk_batch_limit: int | None = None
 
     def routing_keys(self, channels: Iterable[str]) -> list[str]:
         """The routing keys (and so queues) this stage consumes: both lanes, the instant one first."""
@@ -34,7 +35,7 @@ class StageSpec:
 
 STAGES: Mapping[str, StageSpec] = MappingProxyType({
     'router': StageSpec('router', route_batch, topology.NOTIFICATIONS, laned=False),
-    'generator': StageSpec('generator', PerMessage(generate), topology.GENERATOR, batch_limit=1),
+    'generator': StageSpec('generator', generate_batch, topology.GENERATOR, bulk_batch_limit=1),
     'worker': StageSpec('worker', work_batch, topology.WORKER),
     'sender': StageSpec('sender', send_batch, None),
 })
