@@ -7,11 +7,13 @@ from notifier.models import Notification
 from notifier.schemas.notifications import AcceptedSchema, NotificationPageSchema, NotificationSchema
 
 ACCEPTED = 'accepted'
+#: Built once: the accept path runs for every event.
+ACCEPTED_SCHEMA = AcceptedSchema()
 
 
 def notification_summary(notification: Notification, *, replayed: bool = False) -> dict[str, Any]:
     """The answer to ``POST /events``: the id and where the notification is."""
-    summary: dict[str, Any] = AcceptedSchema().dump({
+    summary: dict[str, Any] = ACCEPTED_SCHEMA.dump({
         'id': notification.id,
         'status': ACCEPTED,
         'notification_status': notification.status,
