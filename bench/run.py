@@ -14,7 +14,7 @@ The SMTP sink runs in a process of its own (``bench.sink``).
 
 Environment: BENCH_INDIVIDUAL (default 5000), BENCH_BULK_SMALL (10000), BENCH_BULK (100000),
 BENCH_RATE (200; observed at the sink, so R must stay below what the pipeline sustains), BENCH_INSTANT (100,
-posted 4 a second during the big mailing), BENCH_CONSUMERS (2 ``consume`` processes). Uses the machine's
+posted 4 a second during the big mailing), BENCH_CONSUMERS (4 ``consume`` processes). Uses the machine's
 PostgreSQL and RabbitMQ (a database and vhost of its own).
 """
 
@@ -49,7 +49,7 @@ BULK_SMALL = int(os.environ.get('BENCH_BULK_SMALL', '10000'))
 BULK = int(os.environ.get('BENCH_BULK', '100000'))
 RATE = float(os.environ.get('BENCH_RATE', '200'))  # observed at the sink: keep it below the pipeline's capacity
 INSTANT = int(os.environ.get('BENCH_INSTANT', '100'))
-CONSUMERS = int(os.environ.get('BENCH_CONSUMERS', '2'))
+CONSUMERS = int(os.environ.get('BENCH_CONSUMERS', '4'))
 EVENTS_PER_BATCH = 100
 CLIENT_THREADS = 8
 INSTANT_SPACING = 0.25
