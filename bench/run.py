@@ -180,6 +180,14 @@ class Service:
             except subprocess.TimeoutExpired:
                 process.kill()
 
+    def stop_all_but(self, kept: str) -> None:
+        """SIGTERM every consume process but ``kept`` and wait for them to exit."""
+        stopped = [process for name, process in self.processes.items() if name.startswith('consume') and name != kept]
+        for process in stopped:
+            process.send_signal(signal.SIGTERM)
+        for process in stopped:
+            process.wait(timeout=60)
+
     def post(self, path: str, body: dict[str, Any], method: str = 'POST') -> Any:
         request = urllib.request.Request(
             'http://127.0.0.1:{0}{1}'.format(self.api_port, path),
@@ -415,9 +423,12 @@ def main() -> None:
         rows.append(('instant during bulk ({0} posted)'.format(len(latencies)), 'p50 {0:.0f} ms, p99 {1:.0f} ms'.format(
             1000 * percentile(latencies, 0.5), 1000 * percentile(latencies, 0.99),
         )))
-        step('bulk mailing at generator.publish {0:g}/s'.format(RATE))
+        # A rate limit holds per process (docs/operations.md; a total across processes is issue 19):
+        # measured with the one consume process left, as an operator with one generator would see it.
+        step('bulk mailing at generator.publish {0:g}/s, one consume process'.format(RATE))
+        service.stop_all_but('consume-1')
         observed = rate_limited(service, sink, database_url, int(RATE * 10))
-        rows.append(('rate limit generator.publish {0:g}/s'.format(RATE), 'observed {0:.1f}/s ({1:+.1f} %)'.format(observed, 100 * (observed - RATE) / RATE)))
+        rows.append(('rate limit generator.publish {0:g}/s, 1 process'.format(RATE), 'observed {0:.1f}/s ({1:+.1f} %)'.format(observed, 100 * (observed - RATE) / RATE)))
     width = max(len(label) for label, _ in rows)
     sys.stdout.write('\nnotifier bench on {0} ({1} cores)\n'.format(socket.gethostname(), os.cpu_count()))
     for label, figure in rows:

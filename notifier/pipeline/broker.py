@@ -272,7 +272,8 @@ class BrokerConnection:
             return
         try:
             channel.basic_cancel(consumer_tag)
-            channel.close()
+            if channel is not self._channel:  # a queue's own channel; the main one stays
+                channel.close()
         except AMQPError as error:
             raise lost(error) from None
 

@@ -47,11 +47,16 @@ class LocalUserDirectory:
         """A keyset page ordered by user id (``WHERE id > :after ORDER BY id LIMIT :limit``)."""
         limit = max(1, min(limit, MAX_BATCH))
         query = select(User).order_by(User.id).limit(limit)
-        if segment != EVERYONE:
-            members = select(UserSegment.user_id).where(UserSegment.segment == segment)
-            query = query.where(User.id.in_(members))
         if after is not None:
             query = query.where(User.id > after)
+        if segment != EVERYONE:
+            # A join with the cursor on both sides: both indexes are entered at the cursor, so a page costs
+            # a page however large the segment (with ``id IN (members)`` PostgreSQL walked the segment's
+            # index from its start for every page: 10 ms a page at 100,000 members).
+            members = UserSegment.segment == segment
+            if after is not None:
+                members &= UserSegment.user_id > after
+            query = query.join(UserSegment, (UserSegment.user_id == User.id) & members)
         users = [profile_of(row) for row in self._session.scalars(query)]
         next_cursor = users[-1].id if len(users) == limit else None
         return UserPage(users=tuple(users), next_cursor=next_cursor)
