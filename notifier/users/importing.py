@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from marshmallow import ValidationError
-from sqlalchemy import delete
+from sqlalchemy import delete, text
 from sqlalchemy.orm import Session
 
 from notifier.models.user import User, UserSegment
@@ -83,4 +83,17 @@ def import_users(session: Session, rows: Iterable[tuple[int, Any]]) -> ImportRes
     except BaseException:
         session.rollback()
         raise
+    refresh_statistics(session)
     return ImportResult(users=count)
+
+
+def refresh_statistics(session: Session) -> None:
+    """ANALYZE the directory's tables after a bulk change (PostgreSQL).
+
+    Until autovacuum gets to it (a minute or more), the planner takes a segment freshly imported for
+    a few rows, and pages a mailing through it from the segment's start every time: 20-100 ms a page
+    instead of a fraction of one, measured on a 100,000-member segment.
+    """
+    if session.get_bind().dialect.name == 'postgresql':
+        session.execute(text('ANALYZE users, user_segments'))
+        session.commit()
