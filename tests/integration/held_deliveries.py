@@ -61,9 +61,9 @@ def in_state(app: Flask, delivery_id: str, *states: str) -> Delivery | None:
 
 
 def answered(app: Flask, delivery_id: str) -> Delivery | None:
-    """The delivery row once a sender claimed it and recorded an answer (no longer ``pending`` or ``sending``)."""
+    """The delivery row once a sender claimed it and recorded its answer (claimed, and no longer ``sending``)."""
     row = delivery(app, delivery_id)
-    return row if row.attempts and row.state not in {'pending', 'sending'} else None
+    return row if row.attempts and row.state != 'sending' else None
 
 
 def publish_send(

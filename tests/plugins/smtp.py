@@ -57,9 +57,12 @@ Recorder = TypeVar('Recorder', bound=_Listening)
 
 
 @contextmanager
-def serving_smtp(recorder: Recorder) -> Iterator[Recorder]:
-    """An in-process SMTP server on ``recorder.port`` while the block runs."""
-    controller = Controller(recorder, hostname='127.0.0.1', port=recorder.port)
+def serving_smtp(recorder: Recorder, smtputf8: bool = True) -> Iterator[Recorder]:
+    """An in-process SMTP server on ``recorder.port`` while the block runs (offering SMTPUTF8 unless told not to).
+
+    aiosmtpd's ``Controller`` offers SMTPUTF8 by default, unlike its ``SMTP`` class.
+    """
+    controller = Controller(recorder, hostname='127.0.0.1', port=recorder.port, enable_SMTPUTF8=smtputf8)
     controller.start()
     try:
         yield recorder
