@@ -67,13 +67,14 @@ def test_a_delivery_left_sending_by_a_dead_sender_on_the_last_attempt_waits_for_
     caplog.set_level(logging.INFO, logger='notifier.pipeline.runner')
     last_attempt = len(settings_of(leased_app).retry_delay_seconds) + 1
     notification_id = a_notification(leased_app)
-    # A sender claimed the delivery on its last attempt and was killed: the row says so, the broker redelivers.
-    held_since = utcnow()
-    delivery_id = a_delivery(
-        leased_app, notification_id, HELD, state='sending', sending_since=held_since, attempts=last_attempt - 1,
-    )
 
     with running_consumers(leased_app, stages=('sender',)):
+        # A sender claimed the delivery on its last attempt and was killed just now: its row says so, and the
+        # broker redelivers its message with the last attempt's header.
+        held_since = utcnow()
+        delivery_id = a_delivery(
+            leased_app, notification_id, HELD, state='sending', sending_since=held_since, attempts=last_attempt - 1,
+        )
         publish_send(leased_app, notification_id, HELD, attempt_header=last_attempt - 1)
         wait_for(
             lambda: smtp_server.to(HELD) or queries.parked_count(leased_app),
