@@ -101,14 +101,16 @@ def test_no_answer_after_the_body_is_uncertain_and_sent_again_only_after_the_ret
 
 
 class EnvelopeRecording(RecordingHandler):
-    """The recording server that also keeps each mail's ``RCPT TO``."""
+    """The recording server that also keeps each mail's ``RCPT TO`` and its header block as received."""
 
     def __init__(self, port: int) -> None:
         super().__init__(port)
         self.envelope_recipients: list[str] = []
+        self.heads: list[bytes] = []
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
         self.envelope_recipients.extend(envelope.rcpt_tos)
+        self.heads.append((envelope.original_content or b'').partition(b'\r\n\r\n')[0])
         return await super().handle_DATA(server, session, envelope)
 
 
@@ -137,6 +139,9 @@ def test_internationalized_addresses_without_smtputf8_go_out_in_idna_or_fail_alo
         assert email_consumers(app) == 1  # the email queue is still read: no breaker stopped it
 
     assert ascii_only_smtp.envelope_recipients == [ASCII_LOCAL_IN_IDNA]
+    head = ascii_only_smtp.heads[0]
+    assert head.isascii()  # no 8-bit header to a server that did not offer SMTPUTF8 (RFC 6532 needs it)
+    assert 'To: {0}'.format(ASCII_LOCAL_IN_IDNA).encode() in head.split(b'\r\n')
     assert (sent.state, sent.attempts) == ('sent', 1)
     assert (failed.state, failed.attempts) == ('failed', 1)  # permanent: never retried
     assert failed.last_error is not None
