@@ -34,7 +34,7 @@ class RecordingHandler:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
         parsed = message_from_bytes(envelope.original_content or b'', policy=policy.default)
         with self._lock:
-            self.messages.append(parsed)  # type: ignore[arg-type]
+            self.messages.append(parsed)
         return '250 Message accepted'
 
     def to(self, address: str) -> list[EmailMessage]:
