@@ -34,7 +34,7 @@ class RecordingHandler:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
         parsed = message_from_bytes(envelope.original_content or b'', policy=policy.default)
         with self._lock:
-            self.messages.append(parsed)  # type: ignore[arg-type]
+            self.messages.append(parsed)
         return '250 Message accepted'
 
     def to(self, address: str) -> list[EmailMessage]:
@@ -57,9 +57,12 @@ Recorder = TypeVar('Recorder', bound=_Listening)
 
 
 @contextmanager
-def serving_smtp(recorder: Recorder) -> Iterator[Recorder]:
-    """An in-process SMTP server on ``recorder.port`` while the block runs."""
-    controller = Controller(recorder, hostname='127.0.0.1', port=recorder.port)
+def serving_smtp(recorder: Recorder, smtputf8: bool = True) -> Iterator[Recorder]:
+    """An in-process SMTP server on ``recorder.port`` while the block runs (offering SMTPUTF8 unless told not to).
+
+    aiosmtpd's ``Controller`` offers SMTPUTF8 by default, unlike its ``SMTP`` class.
+    """
+    controller = Controller(recorder, hostname='127.0.0.1', port=recorder.port, enable_SMTPUTF8=smtputf8)
     controller.start()
     try:
         yield recorder

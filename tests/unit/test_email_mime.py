@@ -5,7 +5,7 @@ from pathlib import Path
 
 from notifier.channels.base import OutgoingMessage, SendStatus
 from notifier_email_smtp.channel import EmailChannel
-from notifier_email_smtp.mime import build_mail, is_valid_address, message_id_for
+from notifier_email_smtp.mime import build_mail, is_valid_address, message_id_for, readdressed
 
 MESSAGE = OutgoingMessage(
     delivery_id='6f1c1c52-0000-4000-8000-000000000001',
@@ -60,3 +60,18 @@ def test_an_invalid_address_is_a_permanent_failure(tmp_path: Path) -> None:
 
     assert sent.status == SendStatus.permanent_failure
     assert "invalid email address 'not-an-address'" in sent.detail
+
+
+def test_a_mail_readdressed_in_idna_changes_its_to_header_only() -> None:
+    mail = build_mail(OutgoingMessage(
+        delivery_id=MESSAGE.delivery_id, notification_id='n1', recipient='ivan@пример.рф',
+        subject='To: ivan@пример.рф', html='', text='To: ivan@пример.рф',
+    ), 'Cinema <noreply@cinema.example>')
+
+    sent = readdressed(mail, 'ivan@xn--e1afmkfd.xn--p1ai')
+
+    head = sent.wire.partition(b'\r\n\r\n')[0]
+    assert head.isascii()
+    assert head.split(b'\r\n')[1] == b'To: ivan@xn--e1afmkfd.xn--p1ai'
+    assert sent.wire.replace(b'xn--e1afmkfd.xn--p1ai', 'пример.рф'.encode(), 1) == mail.wire
+    assert readdressed(mail, mail.recipient) is mail

@@ -5,7 +5,7 @@ that would start another header (:class:`HeaderInjectionError`).
 """
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.utils import formatdate, parseaddr
 
 from notifier.channels.base import OutgoingMessage
@@ -70,6 +70,18 @@ def build_mail(message: OutgoingMessage, from_address: str) -> RawMail:
         '\r\n--{0}--\r\n'.format(boundary).encode(),
     ))
     return RawMail(head + body, parseaddr(from_address)[1], message.recipient, message_id)
+
+
+def readdressed(mail: RawMail, recipient: str) -> RawMail:
+    """The mail with its ``To`` header naming ``recipient`` instead (the address with an IDNA domain), if it differs.
+
+    A server without SMTPUTF8 takes no 8-bit header either (RFC 6532): the header says what the envelope says.
+    """
+    if recipient == mail.recipient:
+        return mail
+    line = '\r\nTo: {0}\r\n'  # the line after From, as build_mail writes it
+    written, wanted = (line.format(address).encode() for address in (mail.recipient, recipient))
+    return replace(mail, wire=mail.wire.replace(written, wanted, 1))
 
 
 def _part(subtype: str, text: str) -> bytes:

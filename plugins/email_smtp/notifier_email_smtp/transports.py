@@ -20,7 +20,7 @@ from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 
 from notifier.channels.base import SendResult
 from notifier_email_smtp import conversation
-from notifier_email_smtp.mime import RawMail
+from notifier_email_smtp.mime import RawMail, readdressed
 
 SMTP_PORT = 25
 SMTPS_PORT = 465
@@ -129,7 +129,7 @@ class SmtpTransport:
             )
         if refused is not None:
             return _answer(*refused)
-        return self._body(connection, mail)
+        return self._body(connection, readdressed(mail, recipient))
 
     def _body(self, connection: smtplib.SMTP, mail: RawMail) -> SendResult:
         """Send the body; no answer after it is uncertain, and never re-sent at once."""
