@@ -54,11 +54,12 @@ def route_batch(bodies: Sequence[Body], context: StageContext) -> list[Outcome]:
             outcomes[index] = missing(notification_id)
         elif notification_id in queued:
             outcomes[index] = Done(forward=[generator_message(notification)])
+    context.session.commit()  # after the messages are made: a commit expires what they read
     return outcomes
 
 
 def _route_all(context: StageContext, found: Mapping[str, Notification]) -> set[str]:
-    """Queue the immediate ones that are due, schedule the others; commit; the ids queued now."""
+    """Queue the immediate ones that are due, schedule the others (the caller commits); the ids queued now."""
     now = context.clock()
     due_now = {
         notification.id for notification in found.values()
@@ -66,7 +67,6 @@ def _route_all(context: StageContext, found: Mapping[str, Notification]) -> set[
     }
     queued = _move_all(context, due_now, NotificationStatus.queued, None)
     _move_all(context, set(found) - due_now, NotificationStatus.scheduled, next_slot(now, context.usual_slot_seconds))
-    context.session.commit()
     return queued
 
 

@@ -22,7 +22,7 @@ from notifier.models import Notification, NotificationStatus
 from notifier.models.base import new_id, utcnow
 from notifier.notification_types import NOTIFICATION_TYPES
 from notifier.observability.log_context import bound
-from notifier.services.announcements import add_with_outbox
+from notifier.services.announcements import add_with_outbox, kept_after_commit
 from notifier.services.companions import add_companions
 
 logger = logging.getLogger(__name__)
@@ -83,7 +83,8 @@ def accept_event(
     add_with_outbox(session, notification)
     add_companions(session, notification, event['meta'].get('audience'), local_directory=intake.local_directory)
     try:
-        session.commit()
+        with kept_after_commit(session):
+            session.commit()
     except IntegrityError:
         session.rollback()
         if idempotency_key is None:

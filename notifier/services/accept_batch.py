@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from notifier.models import Notification
 from notifier.services.accept import Intake, new_notification, request_hash
-from notifier.services.announcements import add_with_outbox
+from notifier.services.announcements import add_with_outbox, kept_after_commit
 from notifier.services.companions import add_companions
 
 
@@ -60,7 +60,8 @@ def accept_batch(session: Session, entries: Sequence[BatchEntry], intake: Intake
     for attempt in range(1, COMMIT_TRIES + 1):
         judged = _judged(session, entries, intake)
         try:
-            session.commit()
+            with kept_after_commit(session):
+                session.commit()
         except IntegrityError:
             session.rollback()
             if attempt == COMMIT_TRIES:

@@ -17,36 +17,20 @@ from notifier.models import Notification, NotificationStatus, Occurrence, Schedu
 from notifier.scheduler.firing import recipient_key
 from notifier.scheduler.run_now import AlreadyFiredError, fire_now
 from notifier.scheduler import schedules_pass
-from notifier.scheduler.passes import scheduler_pass
-from notifier.services.schedules import create_schedule
+from tests.integration.schedule_passes import T0, make_schedule, tick
 from tests.plugins.app import AUTH
 
-UTC = dt.timezone.utc
-T0 = dt.datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 MINUTE = dt.timedelta(seconds=60)
 #: A valid address of 198 characters: the local part and each domain label at their limits.
 LONG_ADDRESS = '{0}@{1}.{2}.example.com'.format('a' * 64, 'b' * 60, 'c' * 60)
 
 
 def _schedule(app: Flask, name: str, **overrides: Any) -> str:
-    loaded = {
-        'name': name, 'cron': None, 'interval_seconds': 60, 'timezone': 'UTC',
-        'notification_type': 'info', 'template': None, 'locale': None, 'channels': ['email'],
-        'audience': {'kind': 'list', 'emails': ['{0}@example.com'.format(name)]},
-        'schedule_fields': {'title': 't', 'text': 'x'}, 'misfire_policy': 'fire_once',
-        'max_lateness_seconds': None, 'start_at': T0, 'end_at': None, 'enabled': True,
-    }
-    loaded.update(overrides)
-    with app.app_context():
-        return create_schedule(db.session(), loaded, T0).id
+    return make_schedule(app, name, ['{0}@example.com'.format(name)], **overrides)
 
 
 def _tick(app: Flask, now: dt.datetime) -> int:
-    published: list[str] = []
-    with app.app_context():
-        written = scheduler_pass(db.session(), now, lambda key, body, message_id, headers: published.append(message_id))
-    assert len(published) == written
-    return written
+    return tick(app, now)
 
 
 def _occurrences(app: Flask, schedule_id: str) -> list[tuple[dt.datetime, str, str | None]]:

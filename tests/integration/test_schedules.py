@@ -14,14 +14,11 @@ from notifier.extensions import db
 from notifier.models import Notification, Occurrence, OutboxMessage, Schedule, User
 from notifier.scheduler.lock import single_scheduler_on_sqlite
 from notifier.scheduler.loop import SchedulerLoop
-from notifier.scheduler.passes import scheduler_pass
-from notifier.services.schedules import create_schedule
 from notifier.settings import settings_of
 from tests.integration import queries
+from tests.integration.schedule_passes import T0, UTC, make_schedule, tick
 from tests.plugins.app import AUTH, make_settings, running_consumers, wait_for
 
-UTC = dt.timezone.utc
-T0 = dt.datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 DIGEST = {
     'name': 'digest',
     'interval_seconds': 60,
@@ -32,25 +29,11 @@ DIGEST = {
 
 
 def _schedule(app: Flask, **overrides: Any) -> str:
-    loaded = {
-        'name': 'digest', 'cron': None, 'interval_seconds': 60, 'timezone': 'UTC',
-        'notification_type': 'info', 'template': None, 'locale': None, 'channels': ['email'],
-        'audience': {'kind': 'list', 'emails': ['a@example.com', 'b@example.com']},
-        'schedule_fields': {'title': 't', 'text': 'x'}, 'misfire_policy': 'fire_once',
-        'max_lateness_seconds': None, 'start_at': T0, 'end_at': None, 'enabled': True,
-    }
-    loaded.update(overrides)
-    with app.app_context():
-        return create_schedule(db.session(), loaded, T0).id
+    return make_schedule(app, 'digest', ['a@example.com', 'b@example.com'], **overrides)
 
 
 def _tick(app: Flask, now: dt.datetime) -> int:
-    """One scheduler pass at ``now``; what it writes is published at once, not left to the relay."""
-    published: list[str] = []
-    with app.app_context():
-        written = scheduler_pass(db.session(), now, lambda key, body, message_id, headers: published.append(message_id))
-    assert len(published) == written
-    return written
+    return tick(app, now)
 
 
 def _occurrences(app: Flask, state: str | None = None) -> list[dt.datetime]:
