@@ -134,6 +134,18 @@ def _encoded(message: OutgoingMessage) -> tuple[bytes, BasicProperties]:
     return body, properties
 
 
+def _serve(connection: pika.BlockingConnection) -> None:
+    """Dispatch for up to a second; a connection that died under a callback is a lost connection."""
+    try:
+        connection.process_data_events(time_limit=1)
+    except AMQPError as error:
+        raise lost(error) from None
+    except (AttributeError, OSError) as error:  # what pika raises when its connection closed meanwhile
+        if connection.is_open:
+            raise
+        raise lost(AMQPConnectionError(repr(error))) from None
+
+
 class BrokerConnection:
     """A blocking connection: a main channel, a transactional publishing channel, a channel per consumed queue."""
 
@@ -339,11 +351,8 @@ class BrokerConnection:
     def run(self) -> None:
         """Dispatch messages and timers until :meth:`stop` or no queue is consumed, or raise on a lost connection."""
         connection = self.channel.connection
-        try:
-            while self._consumers and not self._stop_requested:
-                connection.process_data_events(time_limit=1)
-        except AMQPError as error:
-            raise lost(error) from None
+        while self._consumers and not self._stop_requested:
+            _serve(connection)
         if self._stop_requested:
             for consumer_tag in list(self._consumers):
                 self.cancel(consumer_tag)

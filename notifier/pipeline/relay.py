@@ -13,6 +13,7 @@ from flask import Flask
 from notifier.constants import OUTBOX_BATCH_SIZE
 from notifier.extensions import db, discard_session, end_session
 from notifier.pipeline.broker import BrokerConnection
+from notifier.pipeline.broker_errors import BrokerConnectionLostError
 from notifier.pipeline.outbox import Publish, relay_pending
 from notifier.pipeline.outbox_wakeup import OutboxListener, listens
 from notifier.settings import settings_of
@@ -72,8 +73,15 @@ class Relay:
         self._broker.call_later(self._interval, self._tick)
 
     def _relay_all(self) -> None:
-        """Relay a pass; a full one leaves more behind: then another pass soon (after what else waits)."""
-        if self.relay_once() >= OUTBOX_BATCH_SIZE:
+        """Relay a pass; a full one leaves more behind: then another pass soon (after what else waits).
+
+        A connection lost meanwhile is raised out of the connection's timer, so the process reconnects
+        (the relay logged it and carries on when it has no connection of its own to lose).
+        """
+        relayed = self.relay_once()
+        if not self._broker.is_open:
+            raise BrokerConnectionLostError('lost the RabbitMQ connection while relaying the outbox')
+        if relayed >= OUTBOX_BATCH_SIZE:
             self._on_wake()
 
 

@@ -41,8 +41,14 @@ def _drained(run: ChaosRun, scenario: str, excluded: frozenset[str] = NOTHING) -
     return outcome
 
 
+def _assert_no_other_exit(outcome: ScenarioResult, run: ChaosRun) -> None:
+    """No process exited but the ones the scenario killed (a crash the supervisor restarted is a failure)."""
+    assert outcome.crashes == 0, '{0}\n{1}'.format(run.supervisor.other_exits(), run.supervisor.logs()[-6000:])
+
+
 def _assert_exact(outcome: ScenarioResult, run: ChaosRun) -> None:
-    """Nothing lost, nothing twice, every history final and matching what the SMTP server got."""
+    """Nothing lost, nothing twice, every history final and matching what the SMTP server got, no crash."""
+    _assert_no_other_exit(outcome, run)
     context = '{0}\n{1}'.format(outcome.details, run.supervisor.logs()[-6000:])
     assert outcome.sent == chaos_n(), context
     assert outcome.lost == 0, context
@@ -85,6 +91,7 @@ def test_sigkill_after_smtp_accepted(launch: Launcher) -> None:
         outcome.details['after_send_crashes'] = window
         print('sender.after_send crashes: {0}, duplicates: {1}'.format(window, outcome.duplicated))  # noqa: WPS421
         assert window > 0, 'the crash point never fired: {0}'.format(outcome.details)
+        _assert_no_other_exit(outcome, run)
         assert outcome.lost == 0, outcome.details
         assert outcome.duplicated <= window * DEFAULT_SEND_CHUNK, outcome.details
         assert outcome.not_final == 0, outcome.details
@@ -159,6 +166,7 @@ def test_smtp_permanent_failure_for_some(launch: Launcher) -> None:
         assert outcome.duplicated == 0, outcome.details
         assert outcome.not_final == 0, outcome.details
         assert outcome.parked == len(refused)
+        _assert_no_other_exit(outcome, run)
         failed = run.isolated.query(
             "SELECT recipient, last_error FROM deliveries WHERE state = 'failed'",
         )
@@ -206,5 +214,6 @@ def test_parking_lot_replayed_twice(launch: Launcher) -> None:
             faults.requeue_parking_lot(run)
             run.wait_quiet(_timeout(count))
         outcome = _drained(run, '7 parking lot replayed twice', excluded=refused)
+        _assert_no_other_exit(outcome, run)
         assert outcome.duplicated == 0, outcome.details
         assert outcome.lost == 0, outcome.details
