@@ -23,7 +23,10 @@ class BatchEntrySchema(Schema):
 
     idempotency_key = fields.String(
         required=True,
-        validate=validate.Length(min=1, max=MAX_KEY_LENGTH),
+        validate=(
+            validate.Length(min=1, max=MAX_KEY_LENGTH),
+            validate.ContainsNoneOf(['\x00'], error='must not contain NUL'),
+        ),
         metadata=_about('What the Idempotency-Key header is for a single event.'),
     )
     event = fields.Dict(
