@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import bindparam, exc, update
 
 from notifier.channels.base import SendResult, SendStatus
+from notifier.extensions import discard_session
 from notifier.models import DeliveryState
 from notifier.pipeline.context import StageContext
 from notifier.pipeline.delivery_rows import DELIVERIES
@@ -88,8 +89,10 @@ def _written(context: StageContext, by_columns: Grouped, since: dt.datetime, las
     """Write and commit; False when the database dropped the connection (raised on the ``last`` try)."""
     try:
         _write(context, by_columns, since)
-    except exc.OperationalError:
-        context.session.rollback()
+    except exc.DBAPIError:
+        # The connection died (terminated, failover): drop it without another round trip; a rollback
+        # that raised here made the whole batch fail after its mails were out.
+        discard_session()
         if last:
             raise
         return False
