@@ -185,7 +185,6 @@ class BrokerConnection:
         # underlying channel's callback runs while tx.commit waits, before commit-ok, which is when we need it.
         underlying = self._publisher._impl  # type: ignore[attr-defined]  # noqa: WPS437 - see the comment above
         underlying.add_on_return_callback(self._on_returned)
-        self._stop_requested = False
 
     def close(self) -> None:
         """Close quietly; the connection may already be gone."""
