@@ -14,12 +14,15 @@ import re
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import IO
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+#: How long the sink may take to listen.
+START_SECONDS = 30
 MESSAGE_ID = re.compile(rb'^Message-ID:[ \t]*(\S+)', re.IGNORECASE | re.MULTILINE)
 
 
@@ -52,16 +55,6 @@ class SinkReader:
         self.arrivals: list[tuple[str, float, str]] = []
         self._offset = 0
 
-    def _read(self) -> None:
-        with self.path.open('rb') as record:
-            record.seek(self._offset)
-            chunk = record.read()
-        complete = chunk[:chunk.rfind(b'\n') + 1]
-        self._offset += len(complete)
-        for line in complete.decode().splitlines():
-            recipient, arrived, message_id = line.split('\t')
-            self.arrivals.append((recipient, float(arrived), message_id))
-
     def count(self) -> int:
         self._read()
         return len(self.arrivals)
@@ -78,12 +71,22 @@ class SinkReader:
         self._read()
         self.arrivals.clear()
 
+    def _read(self) -> None:
+        with self.path.open('rb') as record:
+            record.seek(self._offset)
+            chunk = record.read()
+        complete = chunk[:chunk.rfind(b'\n') + 1]
+        self._offset += len(complete)
+        for line in complete.decode().splitlines():
+            recipient, arrived, message_id = line.split('\t')
+            self.arrivals.append((recipient, float(arrived), message_id))
+
 
 def start_sink(port: int, record: Path) -> tuple[SinkReader, subprocess.Popen[bytes]]:
     """The sink process, once it listens, and a reader of its record."""
     record.touch()
     process = subprocess.Popen([sys.executable, '-m', 'bench.sink', str(port), str(record)])
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline:
         try:
             import smtplib  # noqa: WPS433 - only the parent needs it
@@ -92,18 +95,18 @@ def start_sink(port: int, record: Path) -> tuple[SinkReader, subprocess.Popen[by
         except OSError:
             time.sleep(0.1)
     process.kill()
-    raise SystemExit('bench: the SMTP sink did not start')
+    sys.exit('bench: the SMTP sink did not start')
 
 
 def main() -> None:
-    port, path = int(sys.argv[1]), Path(sys.argv[2])
+    port = int(sys.argv[1])
+    path = Path(sys.argv[2])
     with path.open('a', buffering=1) as record:  # line-buffered: the bench reads each mail at once
         controller = Controller(RecordingSink(record), hostname='127.0.0.1', port=port)
-        controller.start()
-        try:
+        with ExitStack() as running:
+            controller.start()
+            running.callback(controller.stop)
             asyncio.run(asyncio.Event().wait())
-        finally:
-            controller.stop()
 
 
 if __name__ == '__main__':

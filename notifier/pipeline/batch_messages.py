@@ -64,7 +64,8 @@ class BatchMessage:
     """One message of a batch: delivered by the broker, or handed on by a chained stage (``incoming`` None)."""
 
     routing_key: str
-    raw: bytes
+    #: The body as delivered; ``None`` for a chained message (encoded only if it is retried or parked).
+    raw: bytes | None
     body: Decoded
     headers: Mapping[str, Any]
     message_id: str | None
@@ -102,11 +103,17 @@ class BatchMessage:
         """A message a stage forwarded to a chained stage (never published, unless it must be retried)."""
         return cls(
             routing_key=forward.routing_key,
-            raw=json.dumps(forward.body, ensure_ascii=False, separators=(',', ':')).encode(),
+            raw=None,
             body=dict(forward.body),
             headers=_with_request(parent.request_id, forward.headers),
             message_id=forward.message_id,
         )
+
+    def wire(self) -> bytes | Mapping[str, Any]:
+        """What to publish to send it again: the bytes delivered (a poison body as it was), or the body."""
+        if self.raw is not None or isinstance(self.body, PoisonMessageError):
+            return self.raw or b''
+        return self.body
 
     def headers_again(self) -> dict[str, Any]:
         """Its own headers, for publishing it again (a retry or a park), with its request id."""

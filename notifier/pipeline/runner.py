@@ -223,7 +223,7 @@ class StageRunner:
             PARKED_BY_HEADER: self._stage_name,
             ORIGINAL_ROUTING_KEY_HEADER: message.routing_key,
         }
-        return OutgoingMessage(topology.PARKING_LOT, message.raw, message.message_id, headers)
+        return OutgoingMessage(topology.PARKING_LOT, message.wire(), message.message_id, headers)
 
     def _retry(self, message: BatchMessage, outcome: Retry, attempt: int) -> OutgoingMessage:
         delay = self._retry_delays[min(attempt, len(self._retry_delays)) - 1]
@@ -238,4 +238,5 @@ class StageRunner:
             ATTEMPT_HEADER: spent,
             DELAY_TIER_HEADER: str(delay),
         }
-        return OutgoingMessage(message.routing_key, message.raw, message.message_id, headers, topology.RETRY_EXCHANGE)
+        retried = message.wire()
+        return OutgoingMessage(message.routing_key, retried, message.message_id, headers, topology.RETRY_EXCHANGE)

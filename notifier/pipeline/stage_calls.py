@@ -29,21 +29,3 @@ def error_outcome(error: Exception) -> Retry | Park:
         return Retry('database error: {0}'.format(type(error).__name__))
     logger.error('unexpected error in a stage', exc_info=error)
     return Retry('unexpected error: {0}: {1}'.format(type(error).__name__, error))
-
-
-class PerMessage:
-    """A one-message stage as a batch stage: each message is handled (and committed) on its own."""
-
-    def __init__(self, stage: Stage) -> None:
-        """Wrap ``stage``."""
-        self._stage = stage
-
-    def __call__(self, bodies: Sequence[Body], context: StageContext) -> list[Outcome]:
-        """Each body's outcome; an error is that message's outcome only."""
-        return [self._one(body, context) for body in bodies]
-
-    def _one(self, body: Body, context: StageContext) -> Outcome:
-        try:
-            return self._stage(body, context)
-        except Exception as error:  # noqa: B902 - any bug must retry, then park; never be acked away
-            return error_outcome(error)

@@ -59,11 +59,16 @@ def _existing(session: Session, idempotency_key: str, body_hash: str) -> Accepte
     notification = session.scalars(
         select(Notification).where(Notification.idempotency_key == idempotency_key),
     ).one()
-    if notification.request_hash != body_hash:
+    same_request(notification.request_hash, body_hash, idempotency_key)
+    return Accepted(notification, created=False)
+
+
+def same_request(stored_hash: str | None, body_hash: str, idempotency_key: str) -> None:
+    """A key used again must come with the same body; else :class:`IdempotencyConflictError`."""
+    if stored_hash != body_hash:
         raise IdempotencyConflictError(
             'Idempotency-Key {0!r} was used with another request body'.format(idempotency_key),
         )
-    return Accepted(notification, created=False)
 
 
 def accept_event(

@@ -23,7 +23,7 @@ from notifier.implied_audiences import implied_audience
 from notifier.models import Schedule
 from notifier.models.base import utcnow
 from notifier.schemas.schedules import ScheduleSchema, check_timing
-from notifier.services.accept import IdempotencyConflictError, request_hash
+from notifier.services.accept import request_hash, same_request
 from notifier.services.bulk_fires import KIND, SEGMENT, USER_IDS, USERS_KIND
 from notifier.services.schedules import ScheduleNameTakenError, create_schedule
 
@@ -88,10 +88,7 @@ def schedule_request(event: Mapping[str, Any]) -> dict[str, Any]:
 
 def _replayed(session: Session, idempotency_key: str, body_hash: str) -> ScheduledEvent:
     schedule = session.scalars(select(Schedule).where(Schedule.idempotency_key == idempotency_key)).one()
-    if schedule.request_hash != body_hash:
-        raise IdempotencyConflictError(
-            'Idempotency-Key {0!r} was used with another request body'.format(idempotency_key),
-        )
+    same_request(schedule.request_hash, body_hash, idempotency_key)
     return ScheduledEvent(schedule, created=False)
 
 
