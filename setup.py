@@ -23,6 +23,7 @@ setup(
         'click>=8.1,<9',
         'pluggy>=1.5,<2',
         'gunicorn>=22,<28',
+        'pydantic>=2.6,<3',
         'pydantic-settings>=2.4,<3',
         'psycopg[binary]>=3.2,<4',
         'croniter>=2.0,<8',

@@ -26,28 +26,31 @@ Changes = Mapping[str, Any]
 
 
 def insert_new(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert rows, leaving alone those whose key exists.
+    """Insert rows, leaving alone those whose key exists: one multi-row statement per thousand rows.
 
-    Executed as many parameter sets of one cached statement: SQLAlchemy sends them as multi-row
-    ``VALUES`` (its "insertmanyvalues"), without compiling a statement per batch size.
+    ``RETURNING`` is what makes SQLAlchemy send the parameter sets as one multi-row ``VALUES``
+    (its "insertmanyvalues"); without it the driver runs one ``INSERT`` per row.
     """
     if not rows:
         return
+    key = list(table.primary_key)[0]
     dialect = session.get_bind().dialect.name
     if dialect == 'postgresql':
-        session.execute(postgresql.insert(table).on_conflict_do_nothing(), list(rows))
+        statement: Any = postgresql.insert(table).on_conflict_do_nothing()
     elif dialect == 'sqlite':
-        session.execute(sqlite.insert(table).on_conflict_do_nothing(), list(rows))
+        statement = sqlite.insert(table).on_conflict_do_nothing()
     else:  # pragma: no cover - the two databases notifier supports
-        session.execute(insert(table).prefix_with('OR IGNORE'), list(rows))
+        statement = insert(table).prefix_with('OR IGNORE')
+    session.execute(statement.returning(key), list(rows)).close()
 
 
 def states_of(session: Session, delivery_ids: Collection[str]) -> dict[str, str]:
     """The state of each delivery that exists."""
     if not delivery_ids:
         return {}
-    wanted = Delivery.id.in_(list(delivery_ids))
-    found = session.execute(select(Delivery.id, Delivery.state).where(wanted))
+    columns = DELIVERIES.c
+    wanted = columns.id.in_(list(delivery_ids))
+    found = session.execute(select(columns.id, columns.state).where(wanted))
     return {row.id: row.state for row in found}
 
 
@@ -55,12 +58,12 @@ def move(session: Session, delivery_ids: Collection[str], from_state: str, chang
     """Move the deliveries still in ``from_state``; the ids this call moved."""
     if not delivery_ids:
         return set()
+    columns = DELIVERIES.c
     moved = session.execute(
-        update(Delivery)
-        .where(Delivery.id.in_(list(delivery_ids)), Delivery.state == from_state)
+        update(DELIVERIES)
+        .where(columns.id.in_(list(delivery_ids)), columns.state == from_state)
         .values(**changes)
-        .returning(Delivery.id)
-        .execution_options(synchronize_session=False),
+        .returning(columns.id),
     )
     return set(moved.scalars())
 
@@ -107,10 +110,11 @@ def skip_opted_out(session: Session, checks: Iterable[OptOutCheck]) -> set[str]:
 def claimable(now: dt.datetime, lease_seconds: float, replayed: bool) -> ColumnElement[bool]:
     """A delivery nobody holds: pending, failed when replayed, or sending with an expired lease."""
     lease_expired = now - dt.timedelta(seconds=lease_seconds)
-    states = [Delivery.state == DeliveryState.pending]
+    columns = DELIVERIES.c
+    states = [columns.state == DeliveryState.pending]
     if replayed:
-        states.append(Delivery.state == DeliveryState.failed)
-    states.append((Delivery.state == DeliveryState.sending) & (Delivery.sending_since < lease_expired))
+        states.append(columns.state == DeliveryState.failed)
+    states.append((columns.state == DeliveryState.sending) & (columns.sending_since < lease_expired))
     return or_(*states)
 
 
@@ -118,11 +122,11 @@ def claim(session: Session, delivery_ids: Collection[str], now: dt.datetime, whe
     """Move the claimable deliveries to ``sending`` since ``now`` (the claim's fence); the ids claimed."""
     if not delivery_ids:
         return set()
+    columns = DELIVERIES.c
     claimed = session.execute(
-        update(Delivery)
-        .where(Delivery.id.in_(list(delivery_ids)), where)
-        .values(state=DeliveryState.sending, sending_since=now, attempts=Delivery.attempts + 1)
-        .returning(Delivery.id)
-        .execution_options(synchronize_session=False),
+        update(DELIVERIES)
+        .where(columns.id.in_(list(delivery_ids)), where)
+        .values(state=DeliveryState.sending, sending_since=now, attempts=columns.attempts + 1)
+        .returning(columns.id),
     )
     return set(claimed.scalars())

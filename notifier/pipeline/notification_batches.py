@@ -10,7 +10,7 @@ from notifier.pipeline.messages import NotificationMessageSchema, load_message
 from notifier.pipeline.outcomes import Outcome, Park, PoisonMessageError
 from notifier.pipeline.stage_calls import Body
 
-NOTIFICATION_MESSAGE = NotificationMessageSchema()
+NOTIFICATION_MESSAGE = NotificationMessageSchema
 
 
 def named_ids(bodies: Sequence[Body], outcomes: list[Outcome]) -> dict[int, str]:

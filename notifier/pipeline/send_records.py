@@ -1,5 +1,8 @@
 """Writing the answers of a sender's chunk: one statement per kind of answer, fenced by the claim.
 
+A chunk's answers are written in the transaction that claims the next chunk
+(or alone after the last one), so a chunk costs one commit.
+
 An answer is written only where the row is still ``sending`` since this
 claim's moment: a sender whose lease expired and was taken over by another
 cannot overwrite what the new holder recorded.
@@ -8,11 +11,13 @@ cannot overwrite what the new holder recorded.
 import datetime as dt
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, exc, update
+from sqlalchemy import bindparam, exc, func, update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.sql.selectable import TableValuedAlias
 
 from notifier.channels.base import SendResult, SendStatus
 from notifier.extensions import discard_session
@@ -32,6 +37,7 @@ ROW = 'row_id'
 #: Rows to write, grouped by the columns they change (one statement per group).
 Row = dict[str, Any]
 Grouped = dict[tuple[str, ...], list[Row]]
+Kept = TypeVar('Kept')
 
 
 @dataclass(frozen=True)
@@ -68,8 +74,18 @@ def recorded(context: StageContext, answer: SendResult) -> Recorded:
     return Recorded(Park(reason), {'state': DeliveryState.failed, 'last_error': answer.detail})
 
 
-def record(context: StageContext, answers: Sequence[Answer], claimed_at: dt.datetime) -> dict[str, Outcome]:
-    """Write the answers and commit (retried when the connection drops); each delivery's decision."""
+@dataclass(frozen=True)
+class Answers:
+    """A chunk's answers, ready to write: each delivery's decision and its row's new values."""
+
+    decisions: Mapping[str, Outcome]
+    by_columns: Grouped
+    #: The claim's moment: the fence the rows must still hold.
+    claimed_at: dt.datetime
+
+
+def answers_of(context: StageContext, answers: Sequence[Answer], claimed_at: dt.datetime) -> Answers:
+    """Decide each delivery's next step and group the rows to write by the columns they change."""
     decisions: dict[str, Outcome] = {}
     by_columns: Grouped = {}
     for answer in answers:
@@ -77,38 +93,66 @@ def record(context: StageContext, answers: Sequence[Answer], claimed_at: dt.date
         decisions[answer.delivery_id] = outcome.decision
         row = {ROW: answer.delivery_id, **outcome.changes}
         by_columns.setdefault(tuple(sorted(outcome.changes)), []).append(row)
-    for attempt in range(1, RECORD_ATTEMPTS + 1):
-        if _written(context, by_columns, claimed_at, last=attempt == RECORD_ATTEMPTS):
-            return decisions
-        logger.warning('recording %d deliveries failed, trying again', len(answers))
-        time.sleep(RECORD_RETRY_SECONDS * attempt)
-    raise AssertionError('unreachable')
+    return Answers(decisions, by_columns, claimed_at)
 
 
-def _written(context: StageContext, by_columns: Grouped, since: dt.datetime, last: bool) -> bool:
-    """Write and commit; False when the database dropped the connection (raised on the ``last`` try)."""
+def committed(context: StageContext, work: Callable[[], Kept], what: str) -> Kept:
+    """Run ``work`` and commit; when the database drops the connection, run it again on a new one.
+
+    Retried because the mails of the answers it writes are out: giving up is what could send them
+    twice. ``work`` must be safe to run again after a failed try (the claim's fence makes a
+    record written twice a no-op, and a claim written twice claims nothing the second time).
+    """
+    for attempt in range(1, RECORD_ATTEMPTS):
+        try:
+            return _run_and_commit(context, work)
+        except exc.DBAPIError:
+            logger.warning('%s failed, trying again', what)
+            time.sleep(RECORD_RETRY_SECONDS * attempt)
+    return _run_and_commit(context, work)
+
+
+def _run_and_commit(context: StageContext, work: Callable[[], Kept]) -> Kept:
     try:
-        _write(context, by_columns, since)
+        done = work()
+        context.session.commit()
     except exc.DBAPIError:
         # The connection died (terminated, failover): drop it without another round trip; a rollback
         # that raised here made the whole batch fail after its mails were out.
         discard_session()
-        if last:
-            raise
-        return False
-    return True
+        raise
+    return done
 
 
-def _write(context: StageContext, by_columns: Grouped, since: dt.datetime) -> None:
-    for columns, rows in by_columns.items():
-        statement = (
-            update(DELIVERIES)
-            .where(
-                DELIVERIES.c.id == bindparam(ROW),
-                DELIVERIES.c.state == DeliveryState.sending,
-                DELIVERIES.c.sending_since == since,
+def write_answers(context: StageContext, written: Answers | None) -> None:
+    """Write a chunk's answers (one statement per kind of change), fenced by its claim; no commit."""
+    if written is None:
+        return
+    fenced = (DELIVERIES.c.state == DeliveryState.sending, DELIVERIES.c.sending_since == written.claimed_at)
+    on_postgresql = context.session.get_bind().dialect.name == 'postgresql'
+    for columns, rows in written.by_columns.items():
+        if on_postgresql:
+            # One ``UPDATE … FROM unnest(arrays)``: the driver runs an executemany as one statement per
+            # row, and the arrays keep the statement the same whatever the chunk's size (compiled once).
+            answers = _unnested(columns)
+            context.session.execute(
+                update(DELIVERIES)
+                .where(DELIVERIES.c.id == answers.c[ROW], *fenced)
+                .values(sending_since=None, **{name: answers.c[name] for name in columns}),
+                {name: [row[name] for row in rows] for name in (ROW, *columns)},
             )
-            .values(sending_since=None, **{column: bindparam(column) for column in columns})
-        )
-        context.session.execute(statement, rows)
-    context.session.commit()
+        else:
+            context.session.execute(
+                update(DELIVERIES)
+                .where(DELIVERIES.c.id == bindparam(ROW), *fenced)
+                .values(sending_since=None, **{name: bindparam(name) for name in columns}),
+                rows,
+            )
+
+
+def _unnested(columns: tuple[str, ...]) -> TableValuedAlias:
+    """``unnest(:row_id, :state, …) AS answers(row_id, state, …)``: one array parameter per column."""
+    types = {ROW: DELIVERIES.c.id.type}
+    types.update((name, DELIVERIES.c[name].type) for name in columns)
+    arrays = [bindparam(name, type_=postgresql.ARRAY(types[name])) for name in types]
+    return func.unnest(*arrays).table_valued(*types).render_derived(name='answers')

@@ -2,8 +2,8 @@
 
 A batch is sent in chunks (``NOTIFIER_SEND_CHUNK``, 10): each chunk's
 deliveries are claimed with one atomic compare-and-set (``pending`` or an
-expired ``sending`` -> ``sending``), sent, and their answers committed before
-the next chunk is claimed. So two copies of the same message, in one consumer
+expired ``sending`` -> ``sending``), sent, and their answers committed with
+the next chunk's claim, before its first send (one commit per chunk). So two copies of the same message, in one consumer
 or in two, never both reach the provider, and the window where the provider
 accepted a mail and the process died before its row said ``sent`` is at most
 one chunk wide (``docs/guarantees.md``; the email ``Message-ID`` lets the
@@ -16,64 +16,22 @@ over can never overwrite what the new holder recorded.
 
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from notifier.channels.base import Channel, OutgoingMessage, SendResult
+from notifier.channels.base import Channel, SendResult
 from notifier.faults import crash_point
 from notifier.models import DeliveryState
-from notifier.observability.deliveries import Completion, observe_completions, timed_send
+from notifier.observability.deliveries import observe_completions, timed_send
 from notifier.pipeline.context import StageContext
 from notifier.pipeline.delivery_rows import OptOutCheck, claim, claimable, skip_opted_out, states_of
 from notifier.pipeline.messages import ChannelMessageSchema, load_message
 from notifier.pipeline.outcomes import Done, Outcome, Park, PoisonMessageError, Retry
-from notifier.pipeline.send_records import Answer, record
-from notifier.preferences.subjects import Recipient
+from notifier.pipeline.send_jobs import Job, SentChunk, SentJob
+from notifier.pipeline.send_records import Answer, answers_of, committed, write_answers
 from notifier.ratelimit import send_limits
 
-CHANNEL_MESSAGE = ChannelMessageSchema()
-DELIVERY_ID = 'delivery_id'
-
-
-@dataclass(frozen=True, eq=False)
-class Job:
-    """One channel message of a batch."""
-
-    index: int
-    message: Mapping[str, Any]
-
-    @property
-    def delivery_id(self) -> str:
-        """The delivery it sends."""
-        return str(self.message[DELIVERY_ID])
-
-    @property
-    def channel(self) -> str:
-        """The channel it goes through."""
-        return str(self.message['channel'])
-
-    def completion(self, decision: Outcome) -> Completion:
-        """What the metrics count of its end."""
-        message = self.message
-        return Completion(self.channel, decision, message['accepted_at'], message['urgency'], message['scale'])
-
-    def outgoing(self) -> OutgoingMessage:
-        """What the channel plugin gets."""
-        rendered = self.message['rendered']
-        return OutgoingMessage(
-            delivery_id=self.delivery_id,
-            notification_id=self.message['notification_id'],
-            recipient=self.message['email'],
-            subject=rendered['subject'],
-            html=rendered['html'],
-            text=rendered['text'],
-            headers=self.message['headers'],
-            blocks=rendered['blocks'],
-        )
-
-
-#: A job that was sent, and the channel's answer.
-SentJob = tuple[Job, Answer]
+CHANNEL_MESSAGE = ChannelMessageSchema
 
 
 def send(body: Mapping[str, Any], context: StageContext) -> Outcome:
@@ -96,8 +54,7 @@ def send_batch(bodies: Sequence[Mapping[str, Any]], context: StageContext) -> li
             sendable.append(loaded)
         else:
             outcomes[loaded.index] = Park('no installed plugin provides channel {0!r}'.format(loaded.channel))
-    for chunk in _chunks(sendable, context.send_chunk):
-        _send_chunk(context, chunk, outcomes)
+    _send_in_chunks(context, sendable, outcomes)
     return outcomes
 
 
@@ -106,18 +63,51 @@ def _chunks(jobs: Sequence[Job], size: int) -> Iterator[Sequence[Job]]:
         yield jobs[start:start + max(1, size)]
 
 
-def _send_chunk(context: StageContext, chunk: Sequence[Job], outcomes: list[Outcome]) -> None:
-    """Claim the chunk, send what this call claimed, record the answers; the others' outcomes from their rows."""
-    claimed, claimed_at = _claim(context, chunk)
-    _unclaimed(context, [unclaimed for unclaimed in chunk if unclaimed.delivery_id not in claimed], outcomes)
-    if not claimed:
+def _send_in_chunks(context: StageContext, jobs: Sequence[Job], outcomes: list[Outcome]) -> None:
+    """Claim a chunk, send what this call claimed; its answers are written with the next chunk's claim.
+
+    A chunk's answers commit before the next chunk's first send, so the window of mails that are out
+    but not recorded stays one chunk wide, at one commit per chunk.
+    """
+    opt_out_checks = [job.opt_out_check() for job in jobs if job.message['category'] is not None]
+    previous: SentChunk | None = None
+    for chunk in _chunks(jobs, context.send_chunk):
+        claimed_at = context.clock()
+        claimed = committed(
+            context, partial(_record_and_claim, context, previous, opt_out_checks, chunk, claimed_at),
+            'recording a chunk and claiming the next',
+        )
+        _finish(context, previous, outcomes)
+        opt_out_checks = []
+        previous = None
+        _unclaimed(context, [unclaimed for unclaimed in chunk if unclaimed.delivery_id not in claimed], outcomes)
+        if claimed:
+            crash_point('sender.after_claim')
+            sent_jobs = _send_claimed(context, chunk, claimed)
+            previous = SentChunk(sent_jobs, answers_of(context, [answer for _, answer in sent_jobs], claimed_at))
+    if previous is not None:
+        committed(context, partial(write_answers, context, previous.answers), 'recording a chunk')
+        _finish(context, previous, outcomes)
+
+
+def _record_and_claim(
+    context: StageContext, previous: SentChunk | None, checks: Sequence[OptOutCheck],
+    chunk: Sequence[Job], claimed_at: dt.datetime,
+) -> set[str]:
+    """One transaction: the previous chunk's answers, the batch's opt-outs (first chunk), this chunk's claim."""
+    write_answers(context, previous.answers if previous is not None else None)
+    skip_opted_out(context.session, checks)
+    where = claimable(claimed_at, context.sending_lease_seconds, context.replayed)
+    return claim(context.session, [job.delivery_id for job in chunk], claimed_at, where)
+
+
+def _finish(context: StageContext, written: SentChunk | None, outcomes: list[Outcome]) -> None:
+    """The outcomes of a chunk whose answers are committed, and what the metrics count of them."""
+    if written is None:
         return
-    crash_point('sender.after_claim')
-    sent_jobs = _send_claimed(context, chunk, claimed)
-    decisions = record(context, [answer for _, answer in sent_jobs], claimed_at)
     completions = []
-    for sent_job, _ in sent_jobs:
-        decision = decisions[sent_job.delivery_id]
+    for sent_job, _ in written.jobs:
+        decision = written.answers.decisions[sent_job.delivery_id]
         outcomes[sent_job.index] = decision
         completions.append(sent_job.completion(decision))
     observe_completions(completions, context.clock())
@@ -132,24 +122,6 @@ def _send_claimed(context: StageContext, chunk: Sequence[Job], claimed: set[str]
             sent.append((job, Answer(job.delivery_id, _send_one(context, job))))
             crash_point('sender.after_send')
     return sent
-
-
-def _claim(context: StageContext, chunk: Sequence[Job]) -> tuple[set[str], dt.datetime]:
-    """Skip the opted out (checked again right before sending), then claim the rest; commit."""
-    now = context.clock()
-    skip_opted_out(context.session, [
-        OptOutCheck(
-            job.delivery_id,
-            Recipient(user_id=job.message['user_id'], email=job.message['email']),
-            job.message['category'],
-            job.channel,
-        )
-        for job in chunk if job.message['category'] is not None  # a message from before categories: the worker checked
-    ])
-    where = claimable(now, context.sending_lease_seconds, context.replayed)
-    claimed = claim(context.session, [job.delivery_id for job in chunk], now, where)
-    context.session.commit()
-    return claimed, now
 
 
 def _unclaimed(context: StageContext, jobs: Sequence[Job], outcomes: list[Outcome]) -> None:

@@ -29,7 +29,7 @@ from notifier.preferences.subjects import Recipient
 from notifier.templating.links import delivery_fields
 from notifier.templating.store import RenderedContent, TemplateError
 
-WORKER_MESSAGE = WorkerMessageSchema()
+WORKER_MESSAGE = WorkerMessageSchema
 EMAIL = 'email'
 NOTIFICATION_ID = 'notification_id'
 CHANNEL = 'channel'

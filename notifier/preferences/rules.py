@@ -37,6 +37,22 @@ SEND = Verdict(allowed=True)
 SKIP = Verdict(allowed=False, reason=OPTED_OUT)
 
 
+class ProfileValues(Protocol):
+    """What the rules read of a subject's profile: the ORM row, or a snapshot's plain values."""
+
+    @property
+    def time_zone(self) -> str | None:
+        """The subject's IANA time zone, if set."""
+
+    @property
+    def quiet_start(self) -> str | None:
+        """Local ``HH:MM`` when quiet hours begin, if set."""
+
+    @property
+    def quiet_end(self) -> str | None:
+        """Local ``HH:MM`` when quiet hours end, if set."""
+
+
 class PreferenceReader(Protocol):
     """Where the rules read preferences: the database per call, or a page's snapshot."""
 
@@ -46,7 +62,7 @@ class PreferenceReader(Protocol):
     def switched_off(self, subjects: Sequence[str], category: str, channel: str) -> bool:
         """Whether any of the subjects turned the category off on this channel or on every channel."""
 
-    def profile(self, subject: str) -> PreferenceProfile | None:
+    def profile(self, subject: str) -> ProfileValues | None:
         """The subject's profile (quiet hours, time zone), if any."""
 
 

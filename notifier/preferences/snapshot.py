@@ -8,12 +8,26 @@ and the sender check the opt-out again before sending.
 """
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import false, select
+from sqlalchemy import Table, false, select
 from sqlalchemy.orm import Session
 
 from notifier.models.preference import EVERY_CHANNEL, Preference, PreferenceProfile
 from notifier.preferences.subjects import Recipient
+
+PROFILES: Table = PreferenceProfile.__table__  # type: ignore[assignment]
+SWITCHES: Table = Preference.__table__  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What the rules read of a subject's profile (plain values: no ORM object per recipient)."""
+
+    opted_out: bool
+    time_zone: str | None
+    quiet_start: str | None
+    quiet_end: str | None
 
 
 class PagePreferences:
@@ -23,13 +37,18 @@ class PagePreferences:
         """Read the page's preferences for ``category`` (two queries)."""
         subjects = sorted({subject for recipient in recipients for subject in recipient.subjects})
         self._category = category
-        profiles = session.scalars(select(PreferenceProfile).where(PreferenceProfile.subject.in_(subjects)))
-        self._profiles = {profile.subject: profile for profile in profiles}
+        profile_columns = PROFILES.c
+        profiles = session.execute(
+            select(
+                profile_columns.subject, profile_columns.opted_out, profile_columns.time_zone,
+                profile_columns.quiet_start, profile_columns.quiet_end,
+            ).where(profile_columns.subject.in_(subjects)),
+        )
+        self._profiles = {row.subject: Profile(*row[1:]) for row in profiles}
+        switches = SWITCHES.c
         switched = session.execute(
-            select(Preference.subject, Preference.channel).where(
-                Preference.subject.in_(subjects),
-                Preference.category == category,
-                Preference.enabled == false(),
+            select(switches.subject, switches.channel).where(
+                switches.subject.in_(subjects), switches.category == category, switches.enabled == false(),
             ),
         )
         self._off = {(subject, channel) for subject, channel in switched}
@@ -47,6 +66,6 @@ class PagePreferences:
             for subject in subjects
         )
 
-    def profile(self, subject: str) -> PreferenceProfile | None:
+    def profile(self, subject: str) -> Profile | None:
         """The subject's profile (quiet hours, time zone), if any."""
         return self._profiles.get(subject)
