@@ -160,6 +160,8 @@ class BrokerConnection:
         self._connection: pika.BlockingConnection | None = None
         self._channel: BlockingChannel | None = None
         self._publisher: BlockingChannel | None = None
+        #: The publishing channel under BlockingChannel (pika.channel.Channel), set by open().
+        self._publishing: Any = None
         #: The channel of each consumer tag (a consumed queue's own channel).
         self._consumers: dict[str, BlockingChannel] = {}
         self._returned: list[tuple[str, str | None]] = []
@@ -183,8 +185,11 @@ class BrokerConnection:
         self._publisher.tx_select()
         # BlockingChannel hands a returned message to its callbacks only later, from the event loop; the
         # underlying channel's callback runs while tx.commit waits, before commit-ok, which is when we need it.
+        # The underlying channel also takes a batch's publishes without BlockingChannel's poll of the socket
+        # after each one: they are written out together when tx.commit flushes.
         underlying = self._publisher._impl  # type: ignore[attr-defined]  # noqa: WPS437 - see the comment above
         underlying.add_on_return_callback(self._on_returned)
+        self._publishing = underlying
 
     def close(self) -> None:
         """Close quietly; the connection may already be gone."""
@@ -192,6 +197,7 @@ class BrokerConnection:
         self._connection = None
         self._channel = None
         self._publisher = None
+        self._publishing = None
         self._consumers.clear()
         if connection is not None and connection.is_open:
             try:
@@ -249,7 +255,9 @@ class BrokerConnection:
         try:
             for message in messages:
                 body, properties = _encoded(message)
-                publisher.basic_publish(message.exchange, message.routing_key, body, properties, mandatory=True)
+                self._publishing.basic_publish(
+                    message.exchange, message.routing_key, body, properties=properties, mandatory=True,
+                )
             publisher.tx_commit()
         except AMQPError as error:
             raise lost(error) from None
