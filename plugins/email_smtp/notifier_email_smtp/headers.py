@@ -7,6 +7,7 @@ whose name or value would end its line is refused (:class:`HeaderInjectionError`
 
 import re
 from email.header import Header
+from functools import lru_cache
 from email.utils import formataddr, parseaddr
 from typing import Final
 
@@ -16,6 +17,8 @@ URL_HEADERS: Final = frozenset(('list-unsubscribe', 'list-unsubscribe-post'))
 MAX_LINE_LENGTH: Final = 998
 #: RFC 5322's recommended limit, which folded headers keep.
 MAX_FOLDED_LENGTH: Final = 78
+#: Encoded header lines kept (a mailing repeats its subject for every recipient).
+ENCODED_CACHE_SIZE: Final = 256
 #: Every character ``str.splitlines`` breaks at (CR and LF among them), and NUL.
 LINE_BREAKS: Final = frozenset('\r\n\x00\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029')
 #: RFC 5322 2.2: a header name is printable US-ASCII other than the colon.
@@ -45,6 +48,12 @@ def header_line(name: str, header_value: str) -> str:
     fits = len(name) + len(': ') + len(header_value) <= MAX_FOLDED_LENGTH
     if fits and header_value.isascii():
         return '{0}: {1}\r\n'.format(name, header_value)
+    return _encoded_line(name, header_value)
+
+
+@lru_cache(maxsize=ENCODED_CACHE_SIZE)
+def _encoded_line(name: str, header_value: str) -> str:
+    """Folded encoded words: kept, since a mailing's subject is the same for every recipient."""
     charset = 'us-ascii' if header_value.isascii() else 'utf-8'
     folded = Header(header_value, charset, header_name=name).encode(linesep='\r\n')
     return '{0}: {1}\r\n'.format(name, folded)
