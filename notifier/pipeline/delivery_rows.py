@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from notifier.models import Delivery, DeliveryState
+from notifier.models.membership import one_of
 from notifier.preferences.rules import OPTED_OUT, opted_out_in
 from notifier.preferences.snapshot import PagePreferences
 from notifier.preferences.subjects import Recipient
@@ -49,7 +50,7 @@ def states_of(session: Session, delivery_ids: Collection[str]) -> dict[str, str]
     if not delivery_ids:
         return {}
     columns = DELIVERIES.c
-    wanted = columns.id.in_(list(delivery_ids))
+    wanted = one_of(session, columns.id, delivery_ids)
     found = session.execute(select(columns.id, columns.state).where(wanted))
     return {row.id: row.state for row in found}
 
@@ -61,7 +62,7 @@ def move(session: Session, delivery_ids: Collection[str], from_state: str, chang
     columns = DELIVERIES.c
     moved = session.execute(
         update(DELIVERIES)
-        .where(columns.id.in_(list(delivery_ids)), columns.state == from_state)
+        .where(one_of(session, columns.id, delivery_ids), columns.state == from_state)
         .values(**changes)
         .returning(columns.id),
     )
@@ -125,7 +126,7 @@ def claim(session: Session, delivery_ids: Collection[str], now: dt.datetime, whe
     columns = DELIVERIES.c
     claimed = session.execute(
         update(DELIVERIES)
-        .where(columns.id.in_(list(delivery_ids)), where)
+        .where(one_of(session, columns.id, delivery_ids), where)
         .values(state=DeliveryState.sending, sending_since=now, attempts=columns.attempts + 1)
         .returning(columns.id),
     )

@@ -5,6 +5,7 @@ from collections.abc import Collection, Sequence
 from sqlalchemy import select
 
 from notifier.models import Notification
+from notifier.models.membership import one_of
 from notifier.pipeline.context import StageContext
 from notifier.pipeline.messages import NotificationMessageSchema, load_message
 from notifier.pipeline.outcomes import Outcome, Park, PoisonMessageError
@@ -26,7 +27,7 @@ def named_ids(bodies: Sequence[Body], outcomes: list[Outcome]) -> dict[int, str]
 
 def notifications_named(context: StageContext, notification_ids: Collection[str]) -> dict[str, Notification]:
     """The notifications that exist among these ids (one query)."""
-    query = select(Notification).where(Notification.id.in_(set(notification_ids)))
+    query = select(Notification).where(one_of(context.session, Notification.id, set(notification_ids)))
     return {notification.id: notification for notification in context.session.scalars(query)}
 
 

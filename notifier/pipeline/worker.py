@@ -23,6 +23,7 @@ from notifier.notification_types import Category, category_of
 from notifier.pipeline import delivery_rows, topology
 from notifier.pipeline.context import StageContext
 from notifier.pipeline.messages import WorkerMessageSchema, load_message
+from notifier.pipeline.notification_batches import missing, notifications_named
 from notifier.pipeline.outcomes import Done, Forward, Outcome, Park, PoisonMessageError
 from notifier.pipeline.stage_calls import Body
 from notifier.preferences.subjects import Recipient
@@ -143,17 +144,18 @@ def work_batch(bodies: Sequence[Body], context: StageContext) -> list[Outcome]:
 
 def _jobs(context: StageContext, bodies: Sequence[Body], outcomes: list[Outcome]) -> list[Job]:
     """The messages to work on; a poison one, or one of a notification gone or cancelled, has its outcome now."""
-    jobs = []
+    loaded: dict[int, dict[str, Any]] = {}
     for index, body in enumerate(bodies):
         try:
-            message = load_message(WORKER_MESSAGE, body)
+            loaded[index] = load_message(WORKER_MESSAGE, body)
         except PoisonMessageError as error:
             outcomes[index] = Park(str(error))
-            continue
-        notification_id = message[NOTIFICATION_ID]
-        notification = context.session.get(Notification, notification_id)
+    notifications = notifications_named(context, {message[NOTIFICATION_ID] for message in loaded.values()})
+    jobs = []
+    for index, message in loaded.items():
+        notification = notifications.get(message[NOTIFICATION_ID])
         if notification is None:
-            outcomes[index] = Park('notification {0} does not exist'.format(notification_id))
+            outcomes[index] = missing(message[NOTIFICATION_ID])
         elif notification.status != NotificationStatus.cancelled:  # a cancelled mailing's queued rest is dropped
             delivery_id = delivery_id_for(notification.id, message[EMAIL], message[CHANNEL])
             jobs.append(Job(index, message, notification, delivery_id))

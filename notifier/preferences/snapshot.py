@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import Table, false, select
 from sqlalchemy.orm import Session
 
+from notifier.models.membership import one_of
 from notifier.models.preference import EVERY_CHANNEL, Preference, PreferenceProfile
 from notifier.preferences.subjects import Recipient
 
@@ -42,13 +43,13 @@ class PagePreferences:
             select(
                 profile_columns.subject, profile_columns.opted_out, profile_columns.time_zone,
                 profile_columns.quiet_start, profile_columns.quiet_end,
-            ).where(profile_columns.subject.in_(subjects)),
+            ).where(one_of(session, profile_columns.subject, subjects)),
         )
         self._profiles = {row.subject: Profile(*row[1:]) for row in profiles}
         switches = SWITCHES.c
         switched = session.execute(
             select(switches.subject, switches.channel).where(
-                switches.subject.in_(subjects), switches.category == category, switches.enabled == false(),
+                one_of(session, switches.subject, subjects), switches.category == category, switches.enabled == false(),
             ),
         )
         self._off = {(subject, channel) for subject, channel in switched}
