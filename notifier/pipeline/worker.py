@@ -164,20 +164,10 @@ def _jobs(context: StageContext, bodies: Sequence[Body], outcomes: list[Outcome]
 
 def _ensure_deliveries(context: StageContext, jobs: Sequence[Job]) -> dict[str, str]:
     """Create the batch's delivery rows that are new; the state of each (a replay makes failed ones pending)."""
-    now = context.clock()
-    delivery_rows.insert_new(context.session, delivery_rows.DELIVERIES, [
-        {
-            'id': job.delivery_id,
-            NOTIFICATION_ID: job.notification.id,
-            'recipient': job.email,
-            CHANNEL: job.channel,
-            'state': DeliveryState.pending,
-            'attempts': 0,
-            'created_at': now,
-            'updated_at': now,
-        }
+    delivery_rows.insert_pending(context.session, [
+        (job.delivery_id, job.notification.id, job.email, job.channel)
         for job in {job.delivery_id: job for job in jobs}.values()
-    ])
+    ], context.clock())
     states = delivery_rows.states_of(context.session, [job.delivery_id for job in jobs])
     if context.replayed:  # the operator fixed the cause and asks again
         failed = [delivery_id for delivery_id, state in states.items() if state == DeliveryState.failed]
