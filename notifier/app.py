@@ -4,6 +4,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from notifier import idle_ping  # noqa: F401 - registers the pool's idle ping
 from notifier.extensions import db, migrate
 from notifier.observability.logs import configure_logging
 from notifier.paths import migrations_dir
@@ -19,7 +20,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions[SETTINGS_KEY] = settings
     app.config.update(
         SQLALCHEMY_DATABASE_URI=settings.resolved_database_url,
-        SQLALCHEMY_ENGINE_OPTIONS={'pool_pre_ping': True},
+        # No ping per checkout: notifier.idle_ping pings only a connection idle for a while.
+        SQLALCHEMY_ENGINE_OPTIONS={'pool_pre_ping': False},
         SECRET_KEY=settings.secret_key or None,
         JSON_SORT_KEYS=False,
         MAX_CONTENT_LENGTH=1024 * 1024,

@@ -3,7 +3,7 @@
 A PostgreSQL connection can die under a long-running process at any moment
 (``pg_terminate_backend``, a failover, a restart). Every way this module ends
 a session copes with that: a rollback that fails invalidates the connection
-(the pool opens a fresh one, ``pool_pre_ping`` weeds out the other dead ones)
+(the pool opens a fresh one and invalidates the others; ``notifier.idle_ping`` checks idle ones)
 and never raises, so a consumer or the scheduler keeps running.
 """
 

@@ -20,8 +20,10 @@ import psycopg
 import pytest
 from flask import Flask
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from notifier import idle_ping
 from notifier.extensions import db
 from notifier.pipeline import batching as batching_module
 from notifier.pipeline.broker import BrokerConnection
@@ -134,6 +136,36 @@ def test_an_app_context_ends_quietly_on_a_terminated_connection_and_the_pool_rec
         terminate_backend_of(db.session())
     with app.app_context():  # the pool hands out a live connection again
         assert db.session.execute(text('SELECT 1')).scalar_one() == 1
+
+
+def _terminated_after_commit(app: Flask) -> int:
+    """A connection used, committed and back in the pool, whose backend is then terminated; its pid."""
+    pid = _backend_pid(app)
+    admin_url = PG_ADMIN_URL.replace('postgresql+psycopg://', 'postgresql://')
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        admin.execute('SELECT pg_terminate_backend(%s, %s)', (pid, TERMINATE_WAIT_MS))
+    return pid
+
+
+def _backend_pid(app: Flask) -> int:
+    with app.app_context():
+        return int(db.session.execute(text('SELECT pg_backend_pid()')).scalar_one())
+
+
+def test_an_idle_dead_connection_is_replaced_before_use(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ping per checkout, but a connection idle for a while is pinged, and a dead one never reaches a caller."""
+    monkeypatch.setattr(idle_ping, 'IDLE_PING_SECONDS', -1)
+    dead = _terminated_after_commit(app)
+    assert _backend_pid(app) != dead  # no error: the ping found it dead and the pool opened another
+
+
+def test_a_busy_dead_connection_fails_once_and_the_pool_recovers(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A connection used a moment ago is not pinged: its death is seen by the next statement, once."""
+    monkeypatch.setattr(idle_ping, 'IDLE_PING_SECONDS', 3600.0)
+    dead = _terminated_after_commit(app)
+    with pytest.raises(OperationalError):
+        _backend_pid(app)
+    assert _backend_pid(app) != dead  # the error invalidated the pool: the caller's next try gets a live one
 
 
 def _relay_then_terminate(relay_pending: Any, session: Session, *arguments: Any, **options: Any) -> int:
