@@ -21,12 +21,13 @@ import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from notifier.constants import OUTBOX_BATCH_SIZE, OUTBOX_ERROR_LENGTH, OUTBOX_GRACE_SECONDS, OUTBOX_MAX_ATTEMPTS
 from notifier.models import OutboxMessage
 from notifier.models.base import utcnow
+from notifier.models.membership import one_of
 from notifier.observability.log_context import REQUEST_ID_HEADER, current_request_id, new_request_id
 from notifier.pipeline.envelopes import OutgoingMessage
 from notifier.pipeline.broker_errors import PublishError
@@ -43,6 +44,7 @@ Publish = Callable[[str, Mapping[str, Any], str, Headers], None]
 PublishMany = Callable[[Sequence[OutgoingMessage]], None]
 #: The broker refused this row, or it cannot be encoded: the next rows may still go out.
 REFUSED_ROW = (PublishError, TypeError, ValueError)
+OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
 
 
 def outbox_row(forward: Forward) -> OutboxMessage:
@@ -95,7 +97,7 @@ def _publish_rows(session: Session, rows: Collection[OutboxMessage], publish: Pu
     return published
 
 
-def _published_together(rows: Sequence[OutboxMessage], publish_many: PublishMany) -> int:
+def _published_together(session: Session, rows: Sequence[OutboxMessage], publish_many: PublishMany) -> int:
     """Publish every row at once; a row the broker returned keeps the error (set aside in the end).
 
     Rows that cannot even be encoded make the pass go one row at a time (-1).
@@ -110,15 +112,20 @@ def _published_together(rows: Sequence[OutboxMessage], publish_many: PublishMany
         refused, error = returned.refused, returned
     except (TypeError, ValueError):
         return -1
-    published_at = utcnow()
+    published_ids = []
     for row in rows:
-        row.publish_attempts += 1
         if error is not None and row.message_id in refused:
+            row.publish_attempts += 1
             _refused(row, error)
         else:
-            row.published_at = published_at
-            row.last_error = None
-    return sum(1 for published in rows if published.published_at is not None)
+            published_ids.append(row.id)
+    if published_ids:  # one statement for the pass (the unit of work would write one per row)
+        session.execute(
+            update(OUTBOX)
+            .where(one_of(session, OUTBOX.c.id, published_ids))
+            .values(published_at=utcnow(), last_error=None, publish_attempts=OUTBOX.c.publish_attempts + 1),
+        )
+    return len(published_ids)
 
 
 def publish_now(session: Session, row_ids: Collection[int], publish: Publish) -> int:
@@ -163,7 +170,7 @@ def relay_pending(
     if not rows:
         session.rollback()
         return 0
-    published = _published_together(rows, publish_many) if publish_many is not None else -1
+    published = _published_together(session, rows, publish_many) if publish_many is not None else -1
     if published < 0:
         published = _publish_rows(session, rows, publish)
     else:
