@@ -89,6 +89,10 @@ def ctl(node: Node, *arguments: str, timeout: float = CTL_TIMEOUT) -> str:
 
 def start(node: Node) -> None:
     """Start the node detached (it keeps its data dir: a restarted node rejoins its cluster)."""
+    if shutil.which(RABBITMQ_SERVER) is None or os.geteuid() != 0:
+        raise RuntimeError('the cluster scenario starts {0} as root (it chowns the data dirs)'.format(
+            RABBITMQ_SERVER,
+        ))
     directory = node.directory
     directory.mkdir(parents=True, exist_ok=True)
     (directory / 'rabbitmq.conf').write_text(

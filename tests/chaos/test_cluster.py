@@ -338,6 +338,7 @@ def kill_mid_mailing(run: ChaosRun, nodes: list[cluster.Node]) -> None:
         ),
     )
     assert kill.connected[kill.victim.port] > 0, 'no consumer on {0}: {1}'.format(kill.victim.name, kill.connected)
+    assert kill.after_mails < MAILING, 'the mailing was over before the kill: raise NOTIFIER_CHAOS_CLUSTER_N'
     assert figures.first_mail is not None, 'no mail after the kill'
     assert figures.recovered is not None, 'the rate never came back: {0}'.format(figures)
     assert_exact(outcome, run)
