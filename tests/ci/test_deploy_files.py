@@ -119,3 +119,6 @@ def test_cluster_profile_has_three_clustered_nodes_and_more_consumers() -> None:
     assert 'nodes.1 = rabbit@rabbitmq\n' in compose['configs']['rabbitmq-join']['content']
     assert services['consumer']['command'] == ['run', 'consume']
     assert services['consumer']['deploy']['replicas'] == 4
+    for name in ('api', 'schedule', 'consumer', *STAGES):  # queues declared once the three nodes run
+        for peer in ('rabbitmq-2', 'rabbitmq-3'):
+            assert services[name]['depends_on'][peer] == {'condition': 'service_healthy', 'required': False}
