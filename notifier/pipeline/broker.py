@@ -183,7 +183,7 @@ class BrokerConnection:
         """Connect to the first node that answers, open the main and the publishing channels.
 
         pika tries the nodes in the order given and raises only when none answered: then
-        :class:`BrokerUnavailableError`. The next open starts at the node after this one's.
+        :class:`BrokerUnavailableError`. Each open starts one node further along the list.
         """
         try:
             self._connection = pika.BlockingConnection(rotated(self._nodes, self._first_node))
