@@ -109,6 +109,7 @@ class Settings(BaseSettings):
     log_format: Literal['auto', 'json', 'text'] = 'auto'
     instance_dir: Path = Path('instance')
     database_url: str = ''
+    #: One RabbitMQ node, or the nodes of a cluster separated by commas (a process connects to a live one).
     broker_url: str = 'amqp://guest:guest@127.0.0.1:5672/%2F'
     templates_dir: Path = Path('templates')
     default_locale: str = 'ru'
@@ -205,8 +206,9 @@ class Settings(BaseSettings):
     @field_validator('broker_url')
     @classmethod
     def _amqp_url(cls, url: str) -> str:
-        if not url.startswith(('amqp://', 'amqps://')):
-            raise ValueError('must be an amqp:// or amqps:// URL')
+        nodes = [node.strip() for node in url.split(',') if node.strip()]
+        if not nodes or not all(node.startswith(('amqp://', 'amqps://')) for node in nodes):
+            raise ValueError('must be an amqp:// or amqps:// URL, or several separated by commas')
         return url
 
     @field_validator('users_url', 'users_replica_url', 'public_url')

@@ -65,6 +65,22 @@ def test_unreachable_broker_is_one_line_with_the_fix(tmp_path: Path) -> None:
     )
 
 
+def test_unreachable_cluster_names_every_node_with_every_password_masked(tmp_path: Path) -> None:
+    env = {
+        'NOTIFIER_INSTANCE_DIR': str(tmp_path),
+        'NOTIFIER_BROKER_URL': 'amqp://guest:first@127.0.0.1:1/%2F,amqp://guest:second@127.0.0.1:2/%2F',
+    }
+    assert notifier('db', 'upgrade', env=env, cwd=tmp_path).returncode == 0
+
+    started = notifier('run', 'consume', env=env, cwd=tmp_path)
+
+    assert started.returncode == 1
+    assert started.stderr.strip() == (
+        'Error: cannot reach RabbitMQ at amqp://guest:***@127.0.0.1:1/%2F,amqp://guest:***@127.0.0.1:2/%2F: '
+        'connection refused — start it with `rabbitmq-server -detached` or set NOTIFIER_BROKER_URL'
+    )
+
+
 def test_unknown_stage_is_refused(tmp_path: Path) -> None:
     started = notifier('run', 'consume', '--only', 'router,mailer', cwd=tmp_path)
 

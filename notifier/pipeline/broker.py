@@ -8,10 +8,18 @@ trip (:meth:`BrokerConnection.publish_many`); an unroutable message raises
 :class:`PublishError` instead of vanishing. Each consumed queue has a channel
 of its own, so a batch is acked with one ``multiple`` ack. A connection and
 its channels belong to the thread that opened it.
+
+The URL may list the nodes of a cluster separated by commas: a connection tries
+them in an order of its own (a random rotation, so that processes spread over
+the nodes) and takes the first that answers; when that node dies, the
+connection is lost like any other and the next :meth:`BrokerConnection.open`
+(the reconnect loop) goes to a live node. The unacked messages of the lost
+connection are redelivered by the cluster.
 """
 
 import json
 import logging
+import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -36,13 +44,12 @@ from notifier.pipeline.broker_errors import (
     redact_url,
 )
 from notifier.pipeline import topology
+from notifier.pipeline.broker_nodes import connection_parameters, rotated
 from notifier.pipeline.envelopes import IncomingMessage, OutgoingMessage
 
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 30
-BLOCKED_TIMEOUT_SECONDS = 60
-CONNECT_ATTEMPTS = 1
 PERSISTENT = pika.spec.PERSISTENT_DELIVERY_MODE
 
 
@@ -152,11 +159,9 @@ class BrokerConnection:
     def __init__(self, url: str, connection_name: str, heartbeat: int = HEARTBEAT_SECONDS) -> None:
         """Remember where to connect; :meth:`open` connects."""
         self.url = url
-        self._connection_parameters = pika.URLParameters(url)
-        self._connection_parameters.heartbeat = heartbeat
-        self._connection_parameters.blocked_connection_timeout = BLOCKED_TIMEOUT_SECONDS
-        self._connection_parameters.connection_attempts = CONNECT_ATTEMPTS
-        self._connection_parameters.client_properties = {'connection_name': connection_name}
+        self._nodes = connection_parameters(url, connection_name, heartbeat)
+        #: Where the node list starts for this connection: processes spread over a cluster's nodes.
+        self._first_node = random.randrange(len(self._nodes))  # noqa: S311 - load spreading, not security
         self._connection: pika.BlockingConnection | None = None
         self._channel: BlockingChannel | None = None
         self._publisher: BlockingChannel | None = None
@@ -175,11 +180,17 @@ class BrokerConnection:
         return bool(self._connection.is_open and self._channel.is_open)
 
     def open(self) -> None:
-        """Connect and open the main and the publishing channels, or raise :class:`BrokerUnavailableError`."""
+        """Connect to the first node that answers, open the main and the publishing channels.
+
+        pika tries the nodes in the order given and raises only when none answered: then
+        :class:`BrokerUnavailableError`. Each open starts one node further along the list.
+        """
         try:
-            self._connection = pika.BlockingConnection(self._connection_parameters)
+            self._connection = pika.BlockingConnection(rotated(self._nodes, self._first_node))
         except AMQPConnectionError as error:
             raise unavailable(self.url, error) from None
+        finally:
+            self._first_node += 1
         self._channel = self._connection.channel()
         self._publisher = self._connection.channel()
         self._publisher.tx_select()

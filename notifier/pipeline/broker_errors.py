@@ -1,4 +1,4 @@
-"""The broker's errors, and the URL redaction every message about the broker uses."""
+"""The broker's errors, the node list of ``NOTIFIER_BROKER_URL`` and the redaction every message about it uses."""
 
 from urllib.parse import urlsplit, urlunsplit
 
@@ -30,8 +30,24 @@ class BrokerConnectionLostError(BrokerError):
     """The connection or channel broke; reconnect and carry on (unacked messages come back)."""
 
 
+#: ``NOTIFIER_BROKER_URL`` lists the nodes of a cluster separated by commas.
+NODE_SEPARATOR = ','
+
+
+def node_urls(url: str) -> list[str]:
+    """The node URLs of a broker URL: one, or several separated by commas (blanks around them ignored)."""
+    return [node.strip() for node in url.split(NODE_SEPARATOR) if node.strip()]
+
+
 def redact_url(url: str) -> str:
-    """The URL with its password replaced by ``***``, for messages and logs."""
+    """The URL (or each URL of a comma-separated list) with its password replaced by ``***``."""
+    nodes = node_urls(url)
+    if len(nodes) > 1:
+        return NODE_SEPARATOR.join(_redact_one(node) for node in nodes)
+    return _redact_one(url)
+
+
+def _redact_one(url: str) -> str:
     parts = urlsplit(url)
     if parts.password is None:
         return url

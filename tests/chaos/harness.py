@@ -191,6 +191,22 @@ class ChaosRun:
             for email, notification_id in pool.map(self._post_one, range(first, first + count)):
                 self.accepted[email] = notification_id
 
+    def api_post(self, path: str, body: Mapping[str, object], key: str) -> dict[str, object]:
+        """POST JSON to the API with the token and an Idempotency-Key; the answer (202 expected)."""
+        request = url_request.Request(  # noqa: S310 - our own local API
+            'http://127.0.0.1:{0}{1}'.format(self._api_port, path),
+            data=json.dumps(body).encode(),
+            method='POST',
+            headers={
+                'Authorization': 'Bearer {0}'.format(TOKEN),
+                'Content-Type': 'application/json',
+                'Idempotency-Key': key,
+            },
+        )
+        with url_request.urlopen(request, timeout=POST_TIMEOUT) as response:  # noqa: S310
+            answer: dict[str, object] = json.load(response)
+            return answer
+
     def expected_ids(self, excluded: frozenset[str] = NOTHING) -> dict[str, str]:
         """Message-ID -> email of every mail that should arrive."""
         return {

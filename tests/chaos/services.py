@@ -182,6 +182,14 @@ def _vhost(isolated: Isolated) -> Iterator[None]:
 
 
 @contextmanager
+def migrated_database(isolated: Isolated, venv_bin: str, cwd: str) -> Iterator[None]:
+    """The scenario's database, created and migrated, dropped at the end (the broker is the caller's)."""
+    with _database(isolated):
+        _migrate(isolated, venv_bin, cwd)
+        yield
+
+
+@contextmanager
 def isolated_services(name: str, venv_bin: str, cwd: str) -> Iterator[Isolated]:
     """A fresh vhost and a fresh migrated database, both deleted at the end."""
     isolated = _names(name)

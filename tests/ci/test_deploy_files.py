@@ -102,3 +102,23 @@ def test_cli_accepts_command(command: list[str]) -> None:
     )
 
     assert completed.returncode == 0, completed.stderr
+
+
+def test_cluster_profile_has_three_clustered_nodes_and_more_consumers() -> None:
+    """``--profile cluster``: two nodes that join ``rabbitmq`` with its cookie, and scaled consumers."""
+    compose = _compose()
+    services = compose['services']
+    peers = [name for name, service in services.items() if 'cluster' in service.get('profiles', [])]
+
+    assert set(peers) == {'rabbitmq-2', 'rabbitmq-3', 'consumer'}
+    cookie = services['rabbitmq']['environment']['RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS']
+    for peer in ('rabbitmq-2', 'rabbitmq-3'):
+        assert services[peer]['environment']['RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS'] == cookie
+        assert services[peer]['hostname'] == peer
+        assert services[peer]['depends_on']['rabbitmq']['condition'] == 'service_healthy'
+    assert 'nodes.1 = rabbit@rabbitmq\n' in compose['configs']['rabbitmq-join']['content']
+    assert services['consumer']['command'] == ['run', 'consume']
+    assert services['consumer']['deploy']['replicas'] == 4
+    for name in ('api', 'schedule', 'consumer', *STAGES):  # queues declared once the three nodes run
+        for peer in ('rabbitmq-2', 'rabbitmq-3'):
+            assert services[name]['depends_on'][peer] == {'condition': 'service_healthy', 'required': False}
