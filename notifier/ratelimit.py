@@ -1,14 +1,21 @@
-"""Token buckets whose rates an operator changes at run time, and the slow start after a breaker opened.
+"""Rate limits an operator changes at run time, totals over every process, and the slow start after a breaker opened.
 
 A rate is read from the ``rate_limits`` table (``notifier limits set NAME RATE``)
 at most every :data:`REFRESH_SECONDS` (the whole table in one query), so every
 process picks a change up within seconds, without a restart. A name with no
 row is not limited.
 
+On PostgreSQL a rate is the total of every process: the tokens come in grants
+of a few from a bucket shared through the database (:mod:`notifier.ratebuckets`).
+On the embedded SQLite, where one process is the norm, each process keeps
+its own token buckets.
+
 A limit can be tied to a circuit breaker (:meth:`Limiter.slow_start`): while
 the breaker recovers, the limit runs at the breaker's fraction of its rate.
 A limit with no configured rate then ramps towards the rate this process
-measured while it was healthy (see ``docs/failover.md``).
+measured while it was healthy, in this process's own bucket: the fractions of
+every process's measured rate add up to the fraction of the total (see
+``docs/failover.md``).
 """
 
 import re
@@ -23,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from notifier.models import RateLimit
+from notifier.ratebuckets import Grant, Reserve, grant_size, new_grant
 
 REFRESH_SECONDS = 2.0
 #: A bucket holds at most this many seconds' worth of tokens (the burst).
@@ -37,7 +45,7 @@ MIN_SLOW_START_RATE = 1.0
 
 #: Names of the limits the pipeline applies.
 GENERATOR_PUBLISH = 'generator.publish'
-#: Requests to the user directory (the HTTP one), per process.
+#: Requests to the user directory (the HTTP one).
 USERS_DIRECTORY = 'users.directory'
 CHANNEL_SEND = 'channel.{0}.send'
 #: Sends to one recipient domain (email), e.g. ``channel.email.domain.gmail.com.send``.
@@ -113,21 +121,31 @@ class SlowStart:
 
 
 class Limiter:
-    """The buckets of one process, their rates refreshed from the database every few seconds."""
+    """The rate limits of one process: grants from the shared buckets, or buckets of its own.
+
+    Rates are refreshed from the database every few seconds.
+    """
 
     def __init__(
         self,
         lookup: RatesLookup,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        shared: Reserve | None = None,
     ) -> None:
-        """``lookup`` reads the rates; ``sleep`` waits and ``clock`` tells the time (tests pass fakes)."""
+        """``lookup`` reads the rates; ``shared`` reserves tokens of the buckets every process shares.
+
+        Without ``shared`` (the embedded SQLite) each limit is this process's own bucket. ``sleep`` waits and
+        ``clock`` tells the time (tests pass fakes).
+        """
         self._lookup = lookup
         self._sleep = sleep
         self._clock = clock
+        self._shared = shared
         self._rates: Mapping[str, float] = {}
         self._read_at: float | None = None
         self._buckets: dict[str, TokenBucket] = {}
+        self._grants: dict[str, Grant] = {}
         self._slow_starts: dict[str, SlowStart] = {}
         self._lock = threading.Lock()
 
@@ -135,8 +153,13 @@ class Limiter:
         """Wait for a token of ``name``; returns the seconds waited."""
         with self._lock:
             now = self._clock()
-            rate = self._rate(name, now)
-            delay = 0 if rate is None else self._bucket(name, rate, now).delay_for_one(now)
+            rate, configured = self._rate(name, now)
+            if rate is None:
+                delay: float = 0
+            elif configured and self._shared is not None:
+                delay = self._granted(self._shared, name, rate, now)
+            else:
+                delay = self._bucket(name, rate, now).delay_for_one(now)
         if delay > 0:
             self._sleep(delay)
         return delay
@@ -148,14 +171,15 @@ class Limiter:
     def rate_of(self, name: str) -> float | None:
         """The rate of ``name`` in force now (tokens per second), ``None`` when unlimited."""
         with self._lock:
-            return self._rate(name, self._clock())
+            return self._rate(name, self._clock())[0]
 
     def slow_start(self, name: str, factor: Callable[[], float]) -> None:
         """Scale the limit ``name`` by ``factor()`` from now on (a circuit breaker's slow start)."""
         with self._lock:
             self._slow_starts[name] = SlowStart(factor)
 
-    def _rate(self, name: str, now: float) -> float | None:
+    def _rate(self, name: str, now: float) -> tuple[float | None, bool]:
+        """The rate in force, and whether it comes from a configured rate (else from this process's measure)."""
         if self._read_at is None or now - self._read_at >= REFRESH_SECONDS:
             self._rates = self._lookup()
             self._read_at = now
@@ -163,7 +187,17 @@ class Limiter:
         if configured is not None and configured <= 0:
             configured = None
         slow_start = self._slow_starts.get(name)
-        return configured if slow_start is None else slow_start.rate(configured, now)
+        rate = configured if slow_start is None else slow_start.rate(configured, now)
+        return rate, configured is not None
+
+    def _granted(self, shared: Reserve, name: str, rate: float, now: float) -> float:
+        """A token of the grant this process holds of ``name``, after reserving a new grant if need be."""
+        grant = self._grants.get(name)
+        if grant is None or not grant.usable(now):
+            count = grant_size(rate)
+            grant = new_grant(count, shared(name, count, rate), now)
+            self._grants[name] = grant
+        return grant.take(now)
 
     def _bucket(self, name: str, rate: float, now: float) -> TokenBucket:
         bucket = self._buckets.get(name)

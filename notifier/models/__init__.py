@@ -5,7 +5,7 @@ from notifier.models.base import Base
 from notifier.models.breaker_state import BreakerPhase, BreakerState
 from notifier.models.delivery import Delivery, DeliveryState
 from notifier.models.inbox import InboxItem
-from notifier.models.mailing import Mailing, MailingState, RateLimit
+from notifier.models.mailing import Mailing, MailingState, RateBucket, RateLimit
 from notifier.models.notification import Notification, NotificationStatus
 from notifier.models.outbox import OutboxMessage
 from notifier.models.preference import Preference, PreferenceProfile
@@ -34,6 +34,7 @@ __all__ = [
     'OutboxMessage',
     'Preference',
     'PreferenceProfile',
+    'RateBucket',
     'RateLimit',
     'Schedule',
     'ShortLink',

@@ -52,3 +52,16 @@ class RateLimit(Base):
     name: Mapped[str] = mapped_column(String(128), primary_key=True)
     per_second: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class RateBucket(Base):
+    """Where the token bucket of a limit stands, shared by every process (``notifier.ratebuckets``).
+
+    ``next_free`` is when the bucket's next free token comes, in seconds since the epoch on the database's
+    clock; each grant of tokens moves it on by ``count / rate``.
+    """
+
+    __tablename__ = 'rate_buckets'
+
+    name: Mapped[str] = mapped_column(String(128), primary_key=True)
+    next_free: Mapped[float] = mapped_column(Float)

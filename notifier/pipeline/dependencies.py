@@ -11,7 +11,8 @@ from notifier.extensions import db
 from notifier.pipeline import topology, users_setup
 from notifier.pipeline.context import StageContext
 from notifier.preferences.unsubscribe import UnsubscribeLinks
-from notifier.ratelimit import Limiter, channel_send, rate_lookup
+from notifier.ratebuckets import SharedBuckets
+from notifier.ratelimit import BURST_SECONDS, Limiter, channel_send, rate_lookup
 from notifier.resilience import BreakerPolicy, BreakerRecorder, CircuitBreaker, Guard, GuardedDirectory, guard_channel
 from notifier.settings import Settings
 from notifier.templating.store import TemplateStore
@@ -77,7 +78,7 @@ def build_dependencies(settings: Settings, channels: Mapping[str, Channel]) -> S
     Each channel's provider sits behind a breaker (its queue stops when it opens, its send rate starts slow
     after), and so does the HTTP user directory (the generator's queue, the ``users.directory`` rate).
     """
-    limiter = Limiter(rate_lookup(_short_session))
+    limiter = Limiter(rate_lookup(_short_session), shared=shared_buckets(settings))
     make_breaker = partial(_breaker, breaker_policy(settings), BreakerRecorder(_short_session))
     guards: dict[str, Guard] = {}
     guarded_channels: dict[str, Channel] = {}
@@ -99,6 +100,14 @@ def build_dependencies(settings: Settings, channels: Mapping[str, Channel]) -> S
         unsubscribe=users_setup.links_from_settings(settings),
         guards=guards,
     )
+
+
+def shared_buckets(settings: Settings) -> SharedBuckets | None:
+    """The rate buckets every process shares on PostgreSQL; ``None`` on SQLite (one process, its own buckets)."""
+    url = settings.resolved_database_url
+    if not url.startswith('postgresql'):
+        return None
+    return SharedBuckets(url, burst=BURST_SECONDS)
 
 
 def _breaker(policy: BreakerPolicy, recorder: BreakerRecorder, name: str) -> CircuitBreaker:

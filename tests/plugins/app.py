@@ -27,7 +27,7 @@ ALL_STAGES = tuple(STAGES)
 TABLES = (
     'deliveries', 'outbox', 'notifications', 'templates', 'occurrences', 'schedules', 'users', 'user_segments',
     'preferences', 'preference_profiles', 'mailings', 'rate_limits', 'short_links', 'link_clicks',
-    'inbox_items', 'admin_accounts', 'breaker_states',
+    'inbox_items', 'admin_accounts', 'breaker_states', 'rate_buckets',
 )
 
 
