@@ -10,12 +10,14 @@ The SMTP sink runs in a process of its own (``bench.sink``).
   RSS while it runs at two audience sizes (flat memory means the two are close);
 - latency: while the big mailing is sent, instant notifications posted one at a time;
   p50/p99 from the POST to the mail's arrival at the sink (they take the priority lane);
-- rate limit: with generator.publish at R/s, the observed expansion rate.
+- rate limit: with generator.publish at R/s, the observed expansion rate; with channel.email.send at R/s, the
+  total send rate of 1 and of 3 sender processes (a limit is a total, docs/decisions/0017-rate-limits-are-totals.md).
 
 Environment: BENCH_INDIVIDUAL (default 5000), BENCH_BULK_SMALL (10000), BENCH_BULK (100000),
 BENCH_RATE (200; observed at the sink, so R must stay below what the pipeline sustains), BENCH_INSTANT (100,
 posted 4 a second during the big mailing), BENCH_CONSUMERS (4 ``consume`` processes). Uses the machine's
-PostgreSQL and RabbitMQ (a database and vhost of its own).
+PostgreSQL and RabbitMQ (a database and vhost of its own). BENCH_ONLY=rate measures only the raw ceiling and the
+rate-limit rows.
 """
 
 import concurrent.futures
@@ -37,6 +39,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import pika
 import psycopg
 
 from bench.sink import SinkReader, start_sink
@@ -50,6 +53,8 @@ BULK = int(os.environ.get('BENCH_BULK', '100000'))
 RATE = float(os.environ.get('BENCH_RATE', '200'))  # observed at the sink: keep it below the pipeline's capacity
 INSTANT = int(os.environ.get('BENCH_INSTANT', '100'))
 CONSUMERS = int(os.environ.get('BENCH_CONSUMERS', '4'))
+RATE_ONLY = os.environ.get('BENCH_ONLY') == 'rate'
+RATE_SENDERS = (1, 3)
 EVENTS_PER_BATCH = 100
 CLIENT_THREADS = 8
 INSTANT_SPACING = 0.25
@@ -384,6 +389,69 @@ def rate_limited(service: Service, sink: SinkReader, database_url: str, count: i
         service.post('/api/v1/limits/generator.publish', {}, method='DELETE')
 
 
+def queue_depth(broker_url: str, queue: str) -> int:
+    connection = pika.BlockingConnection(pika.URLParameters(broker_url))
+    try:
+        return int(connection.channel().queue_declare(queue, passive=True).method.message_count)
+    finally:
+        connection.close()
+
+
+def sends_queued(broker_url: str) -> bool:
+    """Nothing left before the email senders' bulk queue, and its depth the same a second apart."""
+    if any(queue_depth(broker_url, 'notifier.{0}.bulk'.format(stage)) for stage in ('generator', 'worker')):
+        return False
+    depth = queue_depth(broker_url, 'notifier.channel.email.bulk')
+    time.sleep(1)
+    return depth > 0 and depth == queue_depth(broker_url, 'notifier.channel.email.bulk')
+
+
+def senders_rate_limited(service: Service, sink: SinkReader, database_url: str, broker_url: str, senders: int) -> float:
+    """channel.email.send at RATE, the mailing's sends queued first, then ``senders`` processes: the total at the sink.
+
+    Queued first, so that what is measured is the senders' limit and not what the generator keeps up with.
+    """
+    prefix, count = 'rate-senders-{0}'.format(senders), int(RATE * 15)
+    service.stop_all_but('')  # the senders
+    add_users(database_url, count, prefix)
+    accepted = service.post('/api/v1/events', {
+        'meta': {'scale': 'bulk', 'audience': {'segment': prefix}},
+        'type': 'info', 'fields': {'title': 'Премьера', 'text': 'Для вас'},
+    })
+    mailing = '/api/v1/mailings/{0}'.format(accepted['id'])
+    wait_until(lambda: service.post(mailing, {}, method='GET')['queued'] >= count, 600, 'the mailing queued')
+    wait_until(lambda: sends_queued(broker_url), 300, 'the sends in their queue')
+    service.post('/api/v1/limits/channel.email.send', {'rate': '{0:g}/s'.format(RATE)}, method='PUT')
+    try:
+        sink.reset()
+        for number in range(1, senders + 1):
+            service.start('consume-sender-{0}'.format(number), 'run', 'consume', '--only', 'sender')
+        wait_until(lambda: sink.count() >= count, 600, 'the rate-limited mails')
+        arrivals = sorted(arrived for _, arrived, _ in sink.snapshot())
+        middle = arrivals[len(arrivals) // 10:len(arrivals) * 9 // 10]
+        return (len(middle) - 1) / (middle[-1] - middle[0])
+    finally:
+        service.post('/api/v1/limits/channel.email.send', {}, method='DELETE')
+
+
+def rate_rows(service: Service, sink: SinkReader, database_url: str, broker_url: str, rows: 'Rows') -> None:
+    """The rate-limit rows: generator.publish with one generator, channel.email.send with 1 and 3 senders."""
+    # A generator waiting for its rate holds its process: measured with one generator process and the sends
+    # in another, as docs/operations.md tells an operator who limits the expansion to run them.
+    step('bulk mailing at generator.publish {0:g}/s, one generator process'.format(RATE))
+    service.stop_all_but('')
+    service.start('generator', 'run', 'consume', '--only', 'router,generator,worker')
+    service.start('consume-sender-1', 'run', 'consume', '--only', 'sender')
+    time.sleep(5)  # both subscribed
+    observed = rate_limited(service, sink, database_url, int(RATE * 10))
+    rows.append(('rate limit generator.publish {0:g}/s, 1 generator'.format(RATE), 'observed {0:.1f}/s ({1:+.1f} %)'.format(observed, 100 * (observed - RATE) / RATE)))
+    for senders in RATE_SENDERS:
+        # A limit is a total over the processes: the sum at the sink, whatever the number of senders.
+        step('bulk mailing at channel.email.send {0:g}/s, {1} sender process(es)'.format(RATE, senders))
+        observed = senders_rate_limited(service, sink, database_url, broker_url, senders)
+        rows.append(('rate limit channel.email.send {0:g}/s, {1} senders'.format(RATE, senders), 'observed {0:.1f}/s in all ({1:+.1f} %)'.format(observed, 100 * (observed - RATE) / RATE)))
+
+
 def main() -> None:
     smtp_port = free_port()
     rows = Rows()
@@ -398,6 +466,11 @@ def main() -> None:
         rows.append(('raw ceiling (one SMTP connection)', '{0:.0f} mails/s'.format(ceiling)))
         service = stack.enter_context(running_service(database_url, broker_url, smtp_port, tmp))
         cores = os.cpu_count()
+        if RATE_ONLY:
+            rate_rows(service, sink, database_url, broker_url, rows)
+            stack.close()
+            print_table(rows)
+            return
 
         def measured(label: str, run: Callable[[], float], mails: int) -> float:
             meter = CpuMeter(service, sink_process.pid)
@@ -428,16 +501,11 @@ def main() -> None:
         rows.append(('instant during bulk ({0} posted)'.format(len(latencies)), 'p50 {0:.0f} ms, p99 {1:.0f} ms'.format(
             1000 * percentile(latencies, 0.5), 1000 * percentile(latencies, 0.99),
         )))
-        # A rate limit holds per process (docs/operations.md; a total across processes is issue 19), and a
-        # generator waiting for its rate holds its process: measured with one generator process and the sends
-        # in another, as docs/operations.md tells an operator who limits the expansion to run them.
-        step('bulk mailing at generator.publish {0:g}/s, one generator process'.format(RATE))
-        service.stop_all_but('')
-        service.start('generator', 'run', 'consume', '--only', 'router,generator,worker')
-        service.start('sender', 'run', 'consume', '--only', 'sender')
-        time.sleep(5)  # both subscribed
-        observed = rate_limited(service, sink, database_url, int(RATE * 10))
-        rows.append(('rate limit generator.publish {0:g}/s, 1 generator'.format(RATE), 'observed {0:.1f}/s ({1:+.1f} %)'.format(observed, 100 * (observed - RATE) / RATE)))
+        rate_rows(service, sink, database_url, broker_url, rows)
+    print_table(rows)
+
+
+def print_table(rows: 'Rows') -> None:
     width = max(len(label) for label, _ in rows)
     sys.stdout.write('\nnotifier bench on {0} ({1} cores)\n'.format(socket.gethostname(), os.cpu_count()))
     for label, figure in rows:

@@ -23,6 +23,9 @@ from notifier.models import RateBucket
 GRANT_SECONDS = 0.05
 #: ... and never more than this many (so a dead process takes few with it).
 MAX_GRANT = 50
+#: An idle shared bucket saves up at most this many seconds' worth of tokens. Short: a total limit is a cap at
+#: the provider, and every stall of the senders would otherwise be followed by a burst above the rate.
+SHARED_BURST_SECONDS = 0.2
 #: Tokens of a grant not used this long after it became usable are dropped: saved-up tokens of an idle
 #: process must not add to the others' once it wakes up.
 GRANT_TTL_SECONDS = 1.0

@@ -11,8 +11,8 @@ from notifier.extensions import db
 from notifier.pipeline import topology, users_setup
 from notifier.pipeline.context import StageContext
 from notifier.preferences.unsubscribe import UnsubscribeLinks
-from notifier.ratebuckets import SharedBuckets
-from notifier.ratelimit import BURST_SECONDS, Limiter, channel_send, rate_lookup
+from notifier.ratebuckets import SHARED_BURST_SECONDS, SharedBuckets
+from notifier.ratelimit import Limiter, channel_send, rate_lookup
 from notifier.resilience import BreakerPolicy, BreakerRecorder, CircuitBreaker, Guard, GuardedDirectory, guard_channel
 from notifier.settings import Settings
 from notifier.templating.store import TemplateStore
@@ -107,7 +107,7 @@ def shared_buckets(settings: Settings) -> SharedBuckets | None:
     url = settings.resolved_database_url
     if not url.startswith('postgresql'):
         return None
-    return SharedBuckets(url, burst=BURST_SECONDS)
+    return SharedBuckets(url, burst=SHARED_BURST_SECONDS)
 
 
 def _breaker(policy: BreakerPolicy, recorder: BreakerRecorder, name: str) -> CircuitBreaker:

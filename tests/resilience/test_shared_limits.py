@@ -18,8 +18,8 @@ import sqlalchemy
 from sqlalchemy.orm import Session
 
 from notifier.models import RateLimit
-from notifier.ratebuckets import SharedBuckets, grant_size, reserve
-from notifier.ratelimit import BURST_SECONDS, Limiter, rate_lookup
+from notifier.ratebuckets import SHARED_BURST_SECONDS, SharedBuckets, grant_size, reserve
+from notifier.ratelimit import Limiter, rate_lookup
 
 RATE = 100.0
 #: A window that ends half a grant past a grant's start (no float lands on the edge).
@@ -46,7 +46,7 @@ def limit_name(migrated_postgres: str) -> Iterator[str]:
 
 def _limiter(database_url: str) -> Limiter:
     engine = sqlalchemy.create_engine(database_url)
-    shared = SharedBuckets(database_url, burst=BURST_SECONDS, clock=lambda: FROZEN)
+    shared = SharedBuckets(database_url, burst=SHARED_BURST_SECONDS, clock=lambda: FROZEN)
     return Limiter(rate_lookup(lambda: Session(engine)), sleep=lambda _: None, clock=lambda: FROZEN, shared=shared)
 
 
@@ -73,7 +73,7 @@ def _within_window() -> int:
     next_free = None
     grants = 0
     while True:
-        next_free = reserve(next_free, FROZEN, span, BURST_SECONDS)
+        next_free = reserve(next_free, FROZEN, span, SHARED_BURST_SECONDS)
         if next_free - span - FROZEN > WINDOW:
             return grants * grant_size(RATE)
         grants += 1

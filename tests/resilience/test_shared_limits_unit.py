@@ -8,8 +8,8 @@ import heapq
 
 import pytest
 
-from notifier.ratebuckets import GRANT_TTL_SECONDS, MAX_GRANT, grant_size, reserve
-from notifier.ratelimit import BURST_SECONDS, Limiter
+from notifier.ratebuckets import GRANT_TTL_SECONDS, MAX_GRANT, SHARED_BURST_SECONDS, grant_size, reserve
+from notifier.ratelimit import Limiter
 from tests.resilience.fakes import FakeClock
 
 LIMIT = 'channel.email.send'
@@ -28,7 +28,7 @@ class MemoryBuckets:
         self.reservations += 1
         span = count / rate
         now = self.clock()
-        self.next_free[name] = reserve(self.next_free.get(name), now, span, BURST_SECONDS)
+        self.next_free[name] = reserve(self.next_free.get(name), now, span, SHARED_BURST_SECONDS)
         return self.next_free[name] - span - now
 
 
@@ -105,6 +105,20 @@ def test_a_stopped_limiter_s_share_goes_to_the_others_at_once() -> None:
     assert RATE * 10 - grant <= _tokens_between(used, start + 10, start + 20) <= RATE * 10 + grant * 2
     after = [sum(moment >= start + 10 for moment in used[name]) for name in ('0', '1')]
     assert min(after) > RATE * 10 / 3
+
+
+def test_after_every_limiter_stalled_the_catch_up_is_at_most_a_short_burst() -> None:
+    clock = FakeClock()
+    buckets = MemoryBuckets(clock)
+    limiters = {str(key): limiter for key, limiter in enumerate(_limiters(clock, buckets, 3, {LIMIT: RATE}))}
+    start = clock.now
+    _run(clock, limiters, start + 10, {})
+    clock.now = start + 15  # nothing to send for five seconds: the bucket fell behind
+
+    used = _run(clock, limiters, start + 25, {})
+
+    total = sum(len(moments) for moments in used.values())
+    assert total <= RATE * (10 + SHARED_BURST_SECONDS) + grant_size(RATE) * 3
 
 
 def test_slow_start_of_a_configured_limit_paces_the_total_at_the_breaker_s_fraction() -> None:
