@@ -406,12 +406,16 @@ def sends_queued(broker_url: str) -> bool:
     return depth > 0 and depth == queue_depth(broker_url, 'notifier.channel.email.bulk')
 
 
-def senders_rate_limited(service: Service, sink: SinkReader, database_url: str, broker_url: str, senders: int) -> float:
+def senders_rate_limited(
+    service: Service, sink: SinkReader, database_url: str, broker_url: str, senders: int, churn: bool = False,
+) -> float:
     """channel.email.send at RATE, the mailing's sends queued first, then ``senders`` processes: the total at the sink.
 
-    Queued first, so that what is measured is the senders' limit and not what the generator keeps up with.
+    Queued first, so that what is measured is the senders' limit and not what the generator keeps up with. With
+    ``churn``, a sender is SIGKILLed once a third has arrived and another one started (the sends the dead one had
+    claimed arrive after their lease, last: outside the measured middle).
     """
-    prefix, count = 'rate-senders-{0}'.format(senders), int(RATE * 15)
+    prefix, count = 'rate-senders-{0}{1}'.format(senders, '-churn' if churn else ''), int(RATE * 15)
     service.stop_all_but('')  # the senders
     add_users(database_url, count, prefix)
     accepted = service.post('/api/v1/events', {
@@ -426,6 +430,10 @@ def senders_rate_limited(service: Service, sink: SinkReader, database_url: str, 
         sink.reset()
         for number in range(1, senders + 1):
             service.start('consume-sender-{0}'.format(number), 'run', 'consume', '--only', 'sender')
+        if churn:
+            wait_until(lambda: sink.count() >= count // 3, 600, 'a third of the rate-limited mails')
+            service.processes['consume-sender-1'].kill()
+            service.start('consume-sender-{0}'.format(senders + 1), 'run', 'consume', '--only', 'sender')
         wait_until(lambda: sink.count() >= count, 600, 'the rate-limited mails')
         arrivals = sorted(arrived for _, arrived, _ in sink.snapshot())
         middle = arrivals[len(arrivals) // 10:len(arrivals) * 9 // 10]
@@ -450,6 +458,9 @@ def rate_rows(service: Service, sink: SinkReader, database_url: str, broker_url:
         step('bulk mailing at channel.email.send {0:g}/s, {1} sender process(es)'.format(RATE, senders))
         observed = senders_rate_limited(service, sink, database_url, broker_url, senders)
         rows.append(('rate limit channel.email.send {0:g}/s, {1} senders'.format(RATE, senders), 'observed {0:.1f}/s in all ({1:+.1f} %)'.format(observed, 100 * (observed - RATE) / RATE)))
+    step('bulk mailing at channel.email.send {0:g}/s, 3 senders, one SIGKILLed and one started mid-run'.format(RATE))
+    observed = senders_rate_limited(service, sink, database_url, broker_url, 3, churn=True)
+    rows.append(('rate limit channel.email.send {0:g}/s, 3 senders, 1 killed + 1 started'.format(RATE), 'observed {0:.1f}/s in all ({1:+.1f} %)'.format(observed, 100 * (observed - RATE) / RATE)))
 
 
 def main() -> None:
