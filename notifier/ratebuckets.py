@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, Float, cast, create_engine, func, literal
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 
 from notifier.models import RateBucket
@@ -29,6 +30,9 @@ SHARED_BURST_SECONDS = 0.2
 #: Tokens of a grant not used this long after it became usable are dropped: saved-up tokens of an idle
 #: process must not add to the others' once it wakes up.
 GRANT_TTL_SECONDS = 1.0
+
+#: How the buckets' connections show in ``pg_stat_activity``.
+APPLICATION_NAME = 'notifier-rate-buckets'
 
 #: Reserves ``count`` tokens of the limit ``name`` at ``rate`` a second: the seconds until they may be used.
 Reserve = Callable[[str, int, float], float]
@@ -89,13 +93,28 @@ class SharedBuckets:
             database_url,
             isolation_level='AUTOCOMMIT',
             pool_size=1,
-            pool_pre_ping=True,
-            connect_args={'options': '-c synchronous_commit=off'},
+            connect_args={'options': '-c synchronous_commit=off', 'application_name': APPLICATION_NAME},
         )
 
     def __call__(self, name: str, count: int, rate: float) -> float:
-        """Reserve ``count`` tokens of ``name`` at ``rate`` a second: the seconds until they may be used."""
+        """Reserve ``count`` tokens of ``name`` at ``rate`` a second: the seconds until they may be used.
+
+        One round trip (no ping first): a connection the database dropped since the last grant fails once,
+        and the grant is asked again on a new one.
+        """
         span = count / rate
+        try:
+            return self._reserve(name, span)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+        return self._reserve(name, span)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._engine.dispose()
+
+    def _reserve(self, name: str, span: float) -> float:
         now = self._now()
         upsert = insert(RateBucket).values(name=name, next_free=now + span)
         statement = upsert.on_conflict_do_update(
@@ -105,10 +124,6 @@ class SharedBuckets:
         with self._engine.connect() as connection:
             next_free, database_now = connection.execute(statement).one()
         return float(next_free) - span - float(database_now)
-
-    def close(self) -> None:
-        """Close the connection."""
-        self._engine.dispose()
 
     def _now(self) -> ColumnElement[float]:
         if self._clock is None:

@@ -18,8 +18,10 @@ import sqlalchemy
 from sqlalchemy.orm import Session
 
 from notifier.models import RateLimit
-from notifier.ratebuckets import SHARED_BURST_SECONDS, SharedBuckets, grant_size, reserve
+from notifier.pipeline.dependencies import shared_buckets
+from notifier.ratebuckets import APPLICATION_NAME, SHARED_BURST_SECONDS, SharedBuckets, grant_size, reserve
 from notifier.ratelimit import Limiter, rate_lookup
+from notifier.settings import Settings
 
 RATE = 100.0
 #: A window that ends half a grant past a grant's start (no float lands on the edge).
@@ -124,3 +126,32 @@ def test_a_killed_process_s_tokens_go_to_the_others_without_waiting_for_it(
 
     # The two live ones take everything but the one grant the dead process held.
     assert sum(found) == _within_window() - grant_size(RATE)
+
+
+def test_a_grant_is_asked_again_on_a_new_connection_when_the_database_dropped_the_old_one(
+    migrated_postgres: str, limit_name: str,
+) -> None:
+    buckets = SharedBuckets(migrated_postgres, burst=SHARED_BURST_SECONDS, clock=lambda: FROZEN)
+    assert buckets(limit_name, 5, RATE) == 0  # a new bucket: usable at once
+    engine = sqlalchemy.create_engine(migrated_postgres)
+    with engine.begin() as connection:
+        dropped = connection.execute(sqlalchemy.text(
+            'SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity '
+            'WHERE datname = current_database() AND application_name = :name',
+        ), {'name': APPLICATION_NAME}).scalar_one()
+    engine.dispose()
+    assert dropped == 1
+
+    assert buckets(limit_name, 5, RATE) == pytest.approx(5 / RATE)  # the next grant, after the first one
+    buckets.close()
+
+
+@pytest.mark.parametrize(('url', 'shared'), [
+    ('postgresql+psycopg://postgres@127.0.0.1:5432/anything', True),
+    ('sqlite:////tmp/notifier.db', False),
+    ('', False),  # the embedded default
+])
+def test_the_pipeline_shares_its_buckets_on_postgresql_and_keeps_its_own_on_sqlite(url: str, shared: bool) -> None:
+    buckets = shared_buckets(Settings(database_url=url))
+
+    assert isinstance(buckets, SharedBuckets) is shared
