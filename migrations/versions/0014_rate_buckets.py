@@ -1,7 +1,7 @@
 """rate_buckets: the token bucket of each limit, shared by every process (a limit is a total, not per process)
 
-Revision ID: 0013_rate_buckets
-Revises: 0012_outbox_notify
+Revision ID: 0014_rate_buckets
+Revises: 0013_deliveries_hot_updates
 Create Date: 2026-12-05 21:00:00.000000
 
 """
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0013_rate_buckets'
-down_revision = '0012_outbox_notify'
+revision = '0014_rate_buckets'
+down_revision = '0013_deliveries_hot_updates'
 branch_labels = None
 depends_on = None
 
