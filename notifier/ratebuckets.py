@@ -12,6 +12,7 @@ to wait for. See ``docs/decisions/0018-rate-limits-are-totals.md``.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import Engine, Float, cast, create_engine, func, literal
 from sqlalchemy.dialects.postgresql import insert
@@ -34,8 +35,15 @@ GRANT_TTL_SECONDS = 1.0
 #: How the buckets' connections show in ``pg_stat_activity``.
 APPLICATION_NAME = 'notifier-rate-buckets'
 
-#: Reserves ``count`` tokens of the limit ``name`` at ``rate`` a second: the seconds until they may be used.
-Reserve = Callable[[str, int, float], float]
+
+class Reserve(Protocol):
+    """Where a limiter's grants come from."""
+
+    def __call__(self, name: str, count: int, rate: float) -> float:
+        """Reserve ``count`` tokens of the limit ``name`` at ``rate`` a second: the seconds until they may be used."""
+
+    def close(self) -> None:
+        """Let go of the connection, if any."""
 
 
 def grant_size(rate: float) -> int:

@@ -173,6 +173,11 @@ class Limiter:
         with self._lock:
             return self._rate(name, self._clock())[0]
 
+    def close(self) -> None:
+        """Close the shared buckets' connection (the process is done with its limits)."""
+        if self._shared is not None:
+            self._shared.close()
+
     def slow_start(self, name: str, factor: Callable[[], float]) -> None:
         """Scale the limit ``name`` by ``factor()`` from now on (a circuit breaker's slow start)."""
         with self._lock:

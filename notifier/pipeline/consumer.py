@@ -69,6 +69,7 @@ class ConsumerProcess:
         """Consume until :meth:`stop`, reconnecting to RabbitMQ as needed."""
         with ExitStack() as cleanup:
             cleanup.callback(close_channels, self._channels)
+            cleanup.callback(self._dependencies.close)
             cleanup.callback(self._broker.close)
             if self._listener is not None:
                 self._listener.start()

@@ -36,6 +36,10 @@ class StageDependencies:
     #: The guard (circuit breaker) of each stage route whose queues depend on one (see :meth:`guard_for`).
     guards: Mapping[str, Guard]
 
+    def close(self) -> None:
+        """Close what holds a connection of its own (the shared rate buckets')."""
+        self.limiter.close()
+
     def guard_for(self, routing_key: str) -> Guard | None:
         """The guard of a queue's routing key: its route's, or for a lane of it (``channel.email.bulk``) the route's."""
         for route, guard in self.guards.items():

@@ -140,7 +140,7 @@ def test_a_grant_is_asked_again_on_a_new_connection_when_the_database_dropped_th
             'WHERE datname = current_database() AND application_name = :name',
         ), {'name': APPLICATION_NAME}).scalar_one()
     engine.dispose()
-    assert dropped == 1
+    assert dropped >= 1  # (and those of earlier tests' consumers in this database, if any)
 
     assert buckets(limit_name, 5, RATE) == pytest.approx(5 / RATE)  # the next grant, after the first one
     buckets.close()

@@ -23,6 +23,7 @@ class MemoryBuckets:
         self.clock = clock
         self.next_free: dict[str, float] = {}
         self.reservations = 0
+        self.closed = False
 
     def __call__(self, name: str, count: int, rate: float) -> float:
         self.reservations += 1
@@ -30,6 +31,9 @@ class MemoryBuckets:
         now = self.clock()
         self.next_free[name] = reserve(self.next_free.get(name), now, span, SHARED_BURST_SECONDS)
         return self.next_free[name] - span - now
+
+    def close(self) -> None:
+        self.closed = True
 
 
 def _no_sleep(seconds: float) -> None:
@@ -160,3 +164,12 @@ def test_tokens_of_a_grant_left_unused_go_stale_instead_of_adding_to_a_later_bur
     limiter.acquire(LIMIT)
 
     assert buckets.reservations == 2
+
+
+def test_closing_the_limiter_closes_its_shared_buckets() -> None:
+    buckets = MemoryBuckets(FakeClock())
+    limiter = _limiters(buckets.clock, buckets, 1, {})[0]
+
+    limiter.close()
+
+    assert buckets.closed
