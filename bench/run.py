@@ -11,7 +11,7 @@ The SMTP sink runs in a process of its own (``bench.sink``).
 - latency: while the big mailing is sent, instant notifications posted one at a time;
   p50/p99 from the POST to the mail's arrival at the sink (they take the priority lane);
 - rate limit: with generator.publish at R/s, the observed expansion rate; with channel.email.send at R/s, the
-  total send rate of 1 and of 3 sender processes (a limit is a total, docs/decisions/0018-rate-limits-are-totals.md).
+  total send rate of 1 and of 3 sender processes (a limit is a total, docs/decisions/0019-rate-limits-are-totals.md).
 
 Environment: BENCH_INDIVIDUAL (default 5000), BENCH_BULK_SMALL (10000), BENCH_BULK (100000),
 BENCH_RATE (200; observed at the sink, so R must stay below what the pipeline sustains), BENCH_INSTANT (100,

@@ -7,7 +7,7 @@ cell rate algorithm): the row moves on by ``count / rate`` seconds, and the
 grant may be used from where the row stood, or from a burst ago if the
 bucket had been idle (:func:`reserve`). A process that dies holding a grant
 loses at most those few tokens; there is nothing to hand back and no share
-to wait for. See ``docs/decisions/0018-rate-limits-are-totals.md``.
+to wait for. See ``docs/decisions/0019-rate-limits-are-totals.md``.
 """
 
 from collections.abc import Callable
