@@ -210,6 +210,8 @@ class StageRunner:
         """Publish the plan; then what runs after it (a mailing's checkpoint) and what that forwards."""
         try:
             self._broker.publish_many(plan.publish)
+            if plan.then:
+                crash_point('{0}.after_publish'.format(self._stage_name))  # a page out, its checkpoint not moved
             for after in plan.then:
                 self._broker.publish_many([after.message.forwarded(forward) for forward in after.run()])
         except PublishError as error:
