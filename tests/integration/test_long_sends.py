@@ -34,9 +34,9 @@ from tests.plugins.app import running_consumers, wait_for
 from tests.plugins.smtp import RecordingHandler, free_port, serving_smtp
 
 #: The consumer's heartbeat in the first test (RabbitMQ closes a connection that misses two).
-HEARTBEAT_SECONDS = 1
+HEARTBEAT_SECONDS = 2
 #: How long the slow server takes to answer a body: several heartbeat timeouts.
-SLOW_REPLY_SECONDS = 8
+SLOW_REPLY_SECONDS = 12
 #: NOTIFIER_EMAIL_TIMEOUT: longer than the slow reply, so the client waits for it.
 EMAIL_TIMEOUT_SECONDS = 30
 VASYA = 'vasya@example.com'
@@ -70,7 +70,7 @@ class SlowFirstBody(RecordingHandler):
 
 @pytest.fixture
 def slow_smtp(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[SlowFirstBody]:
-    """A server slow to answer the first body; the consumers ask RabbitMQ for a one-second heartbeat."""
+    """A server slow to answer the first body; the consumers ask RabbitMQ for a two-second heartbeat."""
     with_settings(app, broker_heartbeat=HEARTBEAT_SECONDS)
     with serving_smtp(SlowFirstBody(free_port())) as server:
         monkeypatch.setenv('NOTIFIER_EMAIL_URL', 'smtp://127.0.0.1:{0}'.format(server.port))
