@@ -27,6 +27,8 @@ DEFAULT_PORT = 8000
 DEFAULT_PREFETCH = 200
 DEFAULT_DELIVERY_LIMIT = 50
 DEFAULT_SENDING_LEASE = 60.0
+DEFAULT_BROKER_HEARTBEAT = 30
+MAX_BROKER_HEARTBEAT = 600
 DEFAULT_EXPANSION_PAGE = 100
 DEFAULT_BULK_PREFETCH = 100
 DEFAULT_SEND_CHUNK = 10
@@ -138,6 +140,9 @@ class Settings(BaseSettings):
     #: Recipients per page of a mailing's audience expansion (and per checkpoint).
     expansion_page: int = Field(default=DEFAULT_EXPANSION_PAGE, ge=1, le=MAX_EXPANSION_PAGE)
     sending_lease: float = Field(default=DEFAULT_SENDING_LEASE, gt=0, le=MAX_INTERVAL_SECONDS)
+    #: The heartbeat a consume process asks RabbitMQ for (seconds); the broker closes a connection that
+    #: misses two. Stages run off the connection's thread, so a long send does not miss them.
+    broker_heartbeat: int = Field(default=DEFAULT_BROKER_HEARTBEAT, ge=1, le=MAX_BROKER_HEARTBEAT)
     scheduler_interval: float = Field(default=1.0, gt=0, le=MAX_INTERVAL_SECONDS)
     relay_interval: float = Field(default=0.5, gt=0, le=MAX_INTERVAL_SECONDS)
     #: The auth service's users collection; empty: the local ``users`` table (docs/user-directory.md).

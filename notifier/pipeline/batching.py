@@ -3,7 +3,8 @@
 A consumed queue's messages are held for a few milliseconds (or until half
 the prefetch window is in hand) and then handed to the stage together: one
 transaction, one publish, one ack for the lot. Everything here runs on the
-connection's thread.
+connection's thread; the batch itself runs on the process's stage thread
+(:mod:`notifier.pipeline.stage_thread`), one at a time.
 """
 
 from collections.abc import Callable, Sequence
@@ -13,34 +14,36 @@ from flask import Flask
 
 from notifier.models import BreakerPhase
 from notifier.pipeline import topology
-from notifier.pipeline.broker import BrokerConnection
 from notifier.pipeline.envelopes import IncomingMessage
 from notifier.pipeline.runner import ChainTarget, StageRunner, StageWiring
+from notifier.pipeline.stage_thread import StageThread
 from notifier.pipeline.stages import STAGES
 from notifier.resilience import Guard, QueueSwitch, Route
 from notifier.settings import Settings
 
 
 class Batcher:
-    """Holds one queue's deliveries until the batch is full or the linger passed, then runs them."""
+    """Holds one queue's deliveries until the batch is full or the linger passed, then hands them over."""
 
     def __init__(
         self,
         runner: StageRunner,
-        broker: BrokerConnection,
+        stages: StageThread,
         limit: Callable[[], int],
         linger: float,
         settle: Callable[[], None],
     ) -> None:
         """``limit`` is the largest batch now; ``settle`` runs after a batch the timer started."""
         self._runner = runner
-        self._broker = broker
+        self._stages = stages
+        self._broker = stages.broker
         self._limit = limit
         self._linger = linger
         self._settle = settle
         self._held: list[IncomingMessage] = []
         self._full_armed = False
         self._linger_armed = False
+        self._in_line = False
 
     def add(self, message: IncomingMessage) -> None:
         """Hold a delivered message; the batch runs from a timer, at once when it is full.
@@ -58,7 +61,10 @@ class Batcher:
             self._broker.call_later(self._linger, self._on_linger)
 
     def flush(self) -> None:
-        """Run what is held (nothing when nothing is)."""
+        """Run what is held, here and now (nothing when nothing is): before the queue is cancelled.
+
+        Called only while no batch is on the stage thread (:meth:`StageThread.when_idle`).
+        """
         batch = self._held
         self._held = []
         if batch:
@@ -66,15 +72,31 @@ class Batcher:
 
     def _on_full(self) -> None:
         self._full_armed = False
-        self._run()
+        self._queue_up()
 
     def _on_linger(self) -> None:
         self._linger_armed = False
-        self._run()
+        self._queue_up()
 
-    def _run(self) -> None:
-        self.flush()
-        self._settle()
+    def _queue_up(self) -> None:
+        """Wait for the stage thread, once in line: a queue's batch is taken when its turn comes."""
+        if not self._in_line:
+            self._in_line = True
+            self._stages.when_idle(self._hand_over)
+
+    def _hand_over(self) -> None:
+        self._in_line = False
+        limit = max(1, self._limit())
+        batch = self._held[:limit]
+        self._held = self._held[limit:]
+        if batch:
+            self._stages.start(partial(self._runner.on_batch, batch), self._settle)
+        else:
+            self._settle()
+        if self._held:
+            # Once this batch is handed over (in order: a batch is acked up to its highest tag), what came
+            # meanwhile waits behind the other queues' turns.
+            self._queue_up()
 
 
 class ProcessRoutes:
@@ -86,8 +108,10 @@ class ProcessRoutes:
         settings: Settings,
         settle: Callable[[], None],
         guard_for: Callable[[str], Guard | None],
+        stages: StageThread,
     ) -> None:
         """``settle`` reconciles the breakers after a batch; ``guard_for`` names a queue's breaker."""
+        self._stages = stages
         self._wiring = wiring
         self._settings = settings
         self._settle = settle
@@ -127,7 +151,7 @@ class ProcessRoutes:
         )
         batcher = Batcher(
             runner,
-            self._wiring.broker,
+            self._stages,
             partial(_batch_size, route, batch_limit),
             self._settings.batch_linger,
             self._settle,
@@ -154,6 +178,10 @@ def _chainable(stage_name: str, routing_key: str) -> bool:
     return not (stage_name == 'sender' and routing_key.endswith(topology.BULK_LANE_SUFFIX))
 
 
-def queue_switch(broker: BrokerConnection, settings: Settings, app: Flask) -> QueueSwitch[IncomingMessage]:
-    """What keeps a process's queues read or stopped as their breakers say (one per process)."""
-    return QueueSwitch(broker, settings.prefetch, app.app_context)
+def queue_switch(stages: StageThread, settings: Settings, app: Flask) -> QueueSwitch[IncomingMessage]:
+    """What keeps a process's queues read or stopped as their breakers say (one per process).
+
+    Its reconciling and probes wait for the stage thread to be idle: they may run a held batch and
+    touch the breakers and channels a batch uses.
+    """
+    return QueueSwitch(stages.broker, settings.prefetch, app.app_context, stages.when_idle)

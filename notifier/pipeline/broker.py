@@ -364,12 +364,19 @@ class BrokerConnection:
         """Run ``callback`` on the connection's thread soon; from any thread. Dropped while disconnected."""
         connection = self._connection
         if connection is not None and connection.is_open:
-            connection.add_callback_threadsafe(callback)
+            try:
+                connection.add_callback_threadsafe(callback)
+            except AMQPConnectionError as error:  # it closed since (ConnectionWrongStateError)
+                logger.debug('a callback for the connection thread was dropped: %s', error)
 
-    def run(self) -> None:
-        """Dispatch messages and timers until :meth:`stop` or no queue is consumed, or raise on a lost connection."""
+    def run(self, busy: Callable[[], bool] | None = None) -> None:
+        """Dispatch messages and timers until :meth:`stop` or no queue is consumed, or raise on a lost connection.
+
+        While ``busy()`` says work handed to another thread is unfinished, the connection is served anyway:
+        that work publishes and acks through it (``add_callback_threadsafe``).
+        """
         connection = self.channel.connection
-        while self._consumers and not self._stop_requested:
+        while (self._consumers and not self._stop_requested) or (busy is not None and busy()):
             _serve(connection)
         if self._stop_requested:
             for consumer_tag in list(self._consumers):

@@ -1,7 +1,9 @@
 """The ``consume`` mode: runs the chosen stages on one connection, plus the outbox relay.
 
-Stages run on the connection's thread, a batch at a time per queue
-(``notifier.pipeline.batching``); stages of one process are chained (what one
+Batches are collected on the connection's thread and run on a stage thread
+of the process, one at a time (``notifier.pipeline.batching``,
+``notifier.pipeline.stage_thread``), so the connection keeps its heartbeats
+during a long send; stages of one process are chained (what one
 forwards to another is handed over in the same batch, decision 15). Scale by
 running more processes (``notifier run consume --only sender``). SIGTERM and
 SIGINT stop consuming after the batch in hand is finished; unacked prefetched
@@ -30,6 +32,7 @@ from notifier.pipeline.reconnect import keep_connected
 from notifier.pipeline.relay import woken_relay
 from notifier.pipeline.batching import ProcessRoutes, queue_switch
 from notifier.pipeline.runner import StageWiring
+from notifier.pipeline.stage_thread import StageThread
 from notifier.settings import settings_of
 
 logger = logging.getLogger(__name__)
@@ -49,14 +52,17 @@ class ConsumerProcess:
         self._channels = open_channels()
         self._dependencies = build_dependencies(self._settings, self._channels)
         self._broker = BrokerConnection(
-            self._settings.broker_url, 'notifier consume {0}'.format(','.join(stage_names)),
+            self._settings.broker_url,
+            'notifier consume {0}'.format(','.join(stage_names)),
+            heartbeat=self._settings.broker_heartbeat,
         )
+        self._stages = StageThread(self._broker)
         #: Set while every queue is subscribed (tests and supervisors wait on it).
         self.consuming = threading.Event()
         #: How many times this process connected and subscribed (1 + reconnections).
         self.sessions = 0
         self._stopping = threading.Event()
-        self._switch = queue_switch(self._broker, self._settings, app)
+        self._switch = queue_switch(self._stages, self._settings, app)
         relay, listener = woken_relay(app, self._broker, self._stopping)
         self._relay = relay
         self._listener = listener
@@ -70,7 +76,9 @@ class ConsumerProcess:
         with ExitStack() as cleanup:
             cleanup.callback(close_channels, self._channels)
             cleanup.callback(self._dependencies.close)
+            cleanup.callback(self._stages.close)  # after the connection closed: a batch in hand ends at once
             cleanup.callback(self._broker.close)
+            self._stages.open()
             if self._listener is not None:
                 self._listener.start()
             keep_connected(self._consume_until_stopped, self._broker, self._stopping)
@@ -80,16 +88,19 @@ class ConsumerProcess:
         """Stop after the message in hand; safe from any thread and from a signal handler."""
         self._stopping.set()
         self._switch.halt()
+        self._stages.halt()
         self._broker.stop()
 
     def _consume_until_stopped(self, connected: Callable[[], None]) -> None:
         self.consuming.clear()
+        self._stages.new_session(self._stopping)
         self._start()
         self.sessions += 1
         self.consuming.set()
         connected()
         while not self._stopping.is_set():
-            self._broker.run()  # returns once no queue is consumed: stopped, or every queue paused
+            # Returns once no queue is consumed (stopped, or every queue paused) and no batch is in hand.
+            self._broker.run(busy=self._stages.busy)
             if not self._switch.paused:
                 return
             self._broker.process_events(IDLE_SECONDS)  # the probes run in the connection's timers
@@ -105,11 +116,13 @@ class ConsumerProcess:
     def _subscribe(self, channel_names: Sequence[str]) -> None:
         wiring = StageWiring(
             app=self._app,
-            broker=self._broker,
+            broker=self._stages,
             make_context=self.make_context,
             retry_delays=self._settings.retry_delay_seconds,
         )
-        reading = ProcessRoutes(wiring, self._settings, self._switch.settle, self._dependencies.guard_for)
+        reading = ProcessRoutes(
+            wiring, self._settings, self._switch.settle, self._dependencies.guard_for, self._stages,
+        )
         for stage_name in self._stage_names:
             reading.add(stage_name, channel_names)
         self._switch.connect(reading.chained())

@@ -2,7 +2,9 @@
 
 The order is always: the stage commits the batch's work, the runner publishes
 everything the batch forwards (one wait for the broker), and only then acks
-the batch (one ``multiple`` ack). A crash anywhere in between redelivers the
+the batch (one ``multiple`` ack). A batch runs on the process's stage thread;
+its publishes and its ack are made on the connection's thread, each waited
+for (``notifier.pipeline.stage_thread``). A crash anywhere in between redelivers the
 batch; the stages make the second pass harmless.
 
 Each message has its own outcome: a poison message is parked alone and a
@@ -25,6 +27,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from flask import Flask
 
@@ -33,7 +36,6 @@ from notifier.faults import crash_point
 from notifier.observability import metrics
 from notifier.pipeline import topology
 from notifier.pipeline.batch_messages import AfterPublish, BatchMessage, Plan, bound_to
-from notifier.pipeline.broker import BrokerConnection
 from notifier.pipeline.envelopes import IncomingMessage, OutgoingMessage
 from notifier.pipeline.broker_errors import PublishError
 from notifier.pipeline.context import StageContext
@@ -59,12 +61,22 @@ class ChainTarget:
     accepts: Callable[[], bool]
 
 
+class Publisher(Protocol):
+    """What a batch does with the broker: publish (durable on return) and ack (``StageThread``, or the broker)."""
+
+    def publish_many(self, messages: Sequence[OutgoingMessage]) -> None:
+        """Publish with one wait; raise ``PublishError`` for what could not be routed."""
+
+    def ack_all(self, messages: Iterable[IncomingMessage]) -> None:
+        """Ack the messages, one ``multiple`` ack per channel."""
+
+
 @dataclass(frozen=True)
 class StageWiring:
     """What every stage runner of a process shares."""
 
     app: Flask
-    broker: BrokerConnection
+    broker: Publisher
     make_context: ContextFactory
     retry_delays: Sequence[int]
 
@@ -198,6 +210,8 @@ class StageRunner:
         """Publish the plan; then what runs after it (a mailing's checkpoint) and what that forwards."""
         try:
             self._broker.publish_many(plan.publish)
+            if plan.then:
+                crash_point('{0}.after_publish'.format(self._stage_name))  # a page out, its checkpoint not moved
             for after in plan.then:
                 self._broker.publish_many([after.message.forwarded(forward) for forward in after.run()])
         except PublishError as error:

@@ -64,9 +64,15 @@ class QueueSwitch(Generic[Message]):
         broker: QueueBroker[Message],
         prefetch: int,
         app_context: Callable[[], AbstractContextManager[object]],
+        when_idle: Callable[[Callable[[], None]], None] | None = None,
     ) -> None:
-        """``prefetch`` is the healthy prefetch; timers run inside ``app_context()`` (breakers write rows)."""
+        """``prefetch`` is the healthy prefetch; timers run inside ``app_context()`` (breakers write rows).
+
+        ``when_idle`` runs reconciling after a message and the probes once no work is in hand elsewhere
+        (a process running its stages on another thread); by default they run at once.
+        """
         self._broker = broker
+        self._when_idle = when_idle or _at_once
         self._prefetch = prefetch
         self._app_context = app_context
         self._routes: list[Route[Message]] = []
@@ -109,7 +115,7 @@ class QueueSwitch(Generic[Message]):
     def settle(self) -> None:
         """Reconcile if a breaker changed (after a message or a batch was handled)."""
         if self._changed:
-            self.reconcile()  # a breaker this work opened stops the queue before the next message
+            self._when_idle(self.reconcile)  # a breaker this work opened stops the queue before the next message
 
     def _reconcile(self) -> None:
         self._changed = False
@@ -164,7 +170,8 @@ class QueueSwitch(Generic[Message]):
         else:
             return
         self._armed.add(breaker.name)
-        self._broker.call_later(delay, partial(self._on_timer, guard, self._session))
+        on_timer = partial(self._on_timer, guard, self._session)
+        self._broker.call_later(delay, partial(self._when_idle, on_timer))
 
     def _on_timer(self, guard: Guard, session: int) -> None:
         """Probe an open breaker (a recovering one moves its slow start on when asked), then reconcile."""
@@ -182,3 +189,7 @@ class QueueSwitch(Generic[Message]):
         except Exception as error:  # noqa: B902 - an error escaping a pika timer would stop the connection's loop
             logger.exception('probing circuit breaker %s failed', guard.breaker.name)
             guard.breaker.failed('the probe raised {0}: {1}'.format(type(error).__name__, error))
+
+
+def _at_once(task: Callable[[], None]) -> None:
+    task()

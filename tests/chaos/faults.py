@@ -4,11 +4,13 @@ import json
 import random
 import subprocess
 import time
+from collections.abc import Sequence
 
 import pika
 
-from tests.chaos.harness import NOTIFIER, ChaosRun
+from tests.chaos.harness import EMAIL_TIMEOUT_SECONDS, FIRST_TIER_SECONDS, NOTIFIER, ChaosRun
 from tests.chaos.services import rabbitmqctl
+from tests.chaos.sink import ReceivedMail
 
 EXCHANGE = 'notifier'
 PARK_REASON_HEADER = 'x-notifier-park-reason'
@@ -87,6 +89,28 @@ def kill_consumer(run: ChaosRun, rng: random.Random) -> None:
 def terminate_database_connections(run: ChaosRun) -> None:
     """``pg_terminate_backend`` every connection of the scenario's database."""
     run.isolated.terminate_connections()
+
+
+def resent_too_soon(run: ChaosRun) -> list[float]:
+    """Gaps between two copies of a mail shorter than the client's timeout plus the first retry tier.
+
+    A copy sent again at once on a new connection (issue 17, defect 4) follows its first within the
+    timeout; the retry tier's copy only after the timeout and the tier's delay (a queue TTL: a lower bound).
+    """
+    soonest = EMAIL_TIMEOUT_SECONDS + FIRST_TIER_SECONDS
+    return [gap for gap in resend_gaps(run.sink.mails()) if gap < soonest]
+
+
+def resend_gaps(mails: Sequence[ReceivedMail]) -> list[float]:
+    """For each mail received more than once, the seconds between each copy and the one before it."""
+    arrivals: dict[str, list[float]] = {}
+    for mail in mails:
+        arrivals.setdefault(mail.message_id, []).append(mail.received_at)
+    gaps = []
+    for moments in arrivals.values():
+        ordered = sorted(moments)
+        gaps.extend(later - earlier for earlier, later in zip(ordered, ordered[1:]))
+    return gaps
 
 
 def wait_for_mails(run: ChaosRun, count: int, timeout: float) -> None:

@@ -30,6 +30,9 @@ MAIL_DOMAIN = 'cinema.example'
 PARKING_LOT = 'notifier.parking-lot'
 POSTERS = 8
 POST_TIMEOUT = 120.0
+#: The service's SMTP timeout and first retry tier in every scenario.
+EMAIL_TIMEOUT_SECONDS = 2
+FIRST_TIER_SECONDS = 1
 SETTLE_SECONDS = 1.5
 STALL_SECONDS = 20
 #: Extra seconds of quiescence timeout per process restart (a restart takes 5-30 s on a busy 2-core machine).
@@ -159,8 +162,8 @@ class ChaosRun:
             'NOTIFIER_BROKER_URL': isolated.broker_url,
             'NOTIFIER_API_TOKENS': TOKEN,
             'NOTIFIER_EMAIL_URL': 'smtp://127.0.0.1:{0}'.format(sink.port),
-            'NOTIFIER_EMAIL_TIMEOUT': '2',
-            'NOTIFIER_RETRY_DELAYS': '1s,2s,4s',
+            'NOTIFIER_EMAIL_TIMEOUT': str(EMAIL_TIMEOUT_SECONDS),
+            'NOTIFIER_RETRY_DELAYS': '{0}s,2s,4s'.format(FIRST_TIER_SECONDS),
             # must be shorter than the retries (7 s) and longer than one SMTP attempt (timeout 2 s)
             'NOTIFIER_SENDING_LEASE': '4',
             'NOTIFIER_INSTANCE_DIR': str(workdir),

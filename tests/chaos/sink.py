@@ -23,7 +23,7 @@ class Mode:
 
     normal = 'normal'
     temporary = 'temporary'  # 451 for every mail
-    hang = 'hang'  # say nothing until the client gives up (then 451, nothing recorded)
+    hang = 'hang'  # take the mail (recorded), answer 250 only after the client gave up waiting
 
 
 @dataclass(frozen=True)
@@ -57,17 +57,14 @@ class ChaosSink:
         return '250 OK'
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # noqa: N802
-        if self.mode == Mode.hang:
-            await asyncio.sleep(self.hang_seconds)
-            self._count('hang')
-            return TEMPORARY
         if self.mode == Mode.temporary:
             self._count('451')
             return TEMPORARY
-        parsed = message_from_bytes(envelope.original_content or b'', policy=policy.default)
-        mail = ReceivedMail(str(parsed['Message-ID']), str(parsed['To']), time.monotonic())
-        with self._lock:
-            self._mails.append(mail)
+        self._record(envelope)
+        if self.mode == Mode.hang:
+            # The mail is taken: a client that sends it again at once (issue 17, defect 4) is seen twice.
+            self._count('hang')
+            await asyncio.sleep(self.hang_seconds)
         return ACCEPTED
 
     def mails(self) -> list[ReceivedMail]:
@@ -86,6 +83,12 @@ class ChaosSink:
     def _count(self, answer: str) -> None:
         with self._lock:
             self.rejected[answer] += 1
+
+    def _record(self, envelope: Envelope) -> None:
+        parsed = message_from_bytes(envelope.original_content or b'', policy=policy.default)
+        mail = ReceivedMail(str(parsed['Message-ID']), str(parsed['To']), time.monotonic())
+        with self._lock:
+            self._mails.append(mail)
 
 
 def free_port() -> int:

@@ -88,6 +88,16 @@ def parked_messages(app: Flask) -> list[tuple[dict[str, Any], bytes]]:
         connection.close()
 
 
+def queue_depth(app: Flask, routing_key: str) -> int:
+    """How many messages wait (ready) in a routing key's queue."""
+    connection, channel = _channel(app)
+    try:
+        declared = channel.queue_declare(topology.queue_name(routing_key), passive=True)
+        return int(declared.method.message_count)
+    finally:
+        connection.close()
+
+
 def parked_count(app: Flask) -> int:
     """How many messages wait in the parking lot (left on the queue)."""
     connection, channel = _channel(app)

@@ -1,5 +1,9 @@
 """Bulk mailings: every recipient once, opt-outs skipped, resumable expansion, pause/resume/cancel."""
 
+import os
+import signal
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -14,6 +18,7 @@ from notifier.pipeline.outcomes import Done
 from notifier.preferences.subjects import user_subject
 from notifier.preferences.unsubscribe import unsubscribe
 from notifier.services.templates import save_version
+from notifier.settings import settings_of
 from tests.integration import queries
 from tests.plugins.app import AUTH, running_consumers, wait_for
 from tests.plugins.smtp import RecordingHandler
@@ -73,11 +78,8 @@ def test_every_user_gets_one_personal_mail_and_opt_outs_are_skipped(
     assert smtp_server.to('u0003@example.com')[0]['Subject'] == 'Премьера'
 
 
-def _generate(app: Flask, notification_id: str, stop_after: int | None = None) -> list[str]:
-    """Run one generator message in this process, publishing what it forwards; the routing keys published.
-
-    ``stop_after`` forwards, the generator "dies": the rest of its lazy iterator never runs.
-    """
+def _generate(app: Flask, notification_id: str) -> list[str]:
+    """Run one generator message in this process, publishing what it forwards; the routing keys published."""
     process = ConsumerProcess(app, ('generator',))
     routes = []
     with app.app_context():
@@ -86,8 +88,6 @@ def _generate(app: Flask, notification_id: str, stop_after: int | None = None) -
         for published in outcome.forward:
             queries.publish(app, published.routing_key, dict(published.body))
             routes.append(published.routing_key)
-            if len(routes) == stop_after:
-                return routes
         # As the runner does: once the page is published, the checkpoint and the mailing's next message.
         for published in outcome.then() if outcome.then else ():
             queries.publish(app, published.routing_key, dict(published.body))
@@ -103,23 +103,46 @@ def _queued_mailing(app: Flask) -> str:
     return str(accepted['id'])
 
 
+def _generator_process(app: Flask, crash_points: str) -> subprocess.Popen[bytes]:
+    """A real ``notifier run consume --only generator`` process on the app's database and vhost."""
+    settings = settings_of(app)
+    env = {
+        **os.environ,
+        'NOTIFIER_DATABASE_URL': settings.database_url,
+        'NOTIFIER_BROKER_URL': settings.broker_url,
+        'NOTIFIER_INSTANCE_DIR': str(settings.instance_dir),
+        'NOTIFIER_EXPANSION_PAGE': str(PAGE),
+        'NOTIFIER_RETRY_DELAYS': settings.retry_delays,
+        'NOTIFIER_SENDING_LEASE': str(settings.sending_lease),
+        'NOTIFIER_CRASH_POINTS': crash_points,
+    }
+    return subprocess.Popen(
+        [sys.executable, '-m', 'notifier', 'run', 'consume', '--only', 'generator'],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+
+
 def test_an_expansion_killed_mid_way_resumes_from_its_checkpoint_without_duplicates(
     bulk_app: Flask, smtp_server: RecordingHandler,
 ) -> None:
     notification_id = _queued_mailing(bulk_app)
-    # One generator message expands one page, then hands the mailing on to its next message.
-    first = _generate(bulk_app, notification_id)
-    bulk_generator = topology.lane_route(topology.GENERATOR, bulk=True)
-    assert (len(first), set(first[:-1]), first[-1]) == (
-        PAGE + 1, {topology.lane_route(topology.WORKER, bulk=True)}, bulk_generator,
-    )
-    # The next message's generator dies in the middle of the second page.
-    assert len(_generate(bulk_app, notification_id, stop_after=PAGE // 2)) == PAGE // 2
-    assert _progress(bulk_app, notification_id)['expanded'] == PAGE  # the first page's checkpoint
-    # RabbitMQ redelivers that message to a new generator process.
-    queries.publish(bulk_app, bulk_generator, {'notification_id': notification_id})
+    # A generator process expands the first page (checkpoint), publishes the second page and is SIGKILLed
+    # before that page's checkpoint moves: the crash point fires the second time a page is out.
+    generator = _generator_process(bulk_app, 'generator.after_publish@2')
+    try:
+        returncode = generator.wait(timeout=120)
+    finally:
+        if generator.poll() is None:
+            generator.kill()
+            generator.wait()
+    assert returncode == -signal.SIGKILL  # the crash point fired: the process died mid-expansion
+    assert _progress(bulk_app, notification_id)['expanded'] == PAGE  # the first page's checkpoint only
+    # The second page went out before the kill: the resumed expansion publishes it again (absorbed).
+    assert queries.queue_depth(bulk_app, topology.lane_route(topology.WORKER, bulk=True)) == 2 * PAGE
+
+    # RabbitMQ gives the unacked mailing message to the next generator; every stage runs now.
     with running_consumers(bulk_app):
-        wait_for(lambda: _progress(bulk_app, notification_id)['sent'] == AUDIENCE, timeout=60, what='every mail')
+        wait_for(lambda: _progress(bulk_app, notification_id)['sent'] == AUDIENCE, timeout=90, what='every mail')
 
     received = [mail['To'] for mail in smtp_server.messages]
     assert len(received) == len(set(received)) == AUDIENCE

@@ -1,9 +1,12 @@
 """End to end through the real queues: API -> router -> generator -> worker -> sender -> SMTP."""
 
+import logging
 from typing import Any
 
+import pytest
 from flask import Flask
 
+from notifier.constants import ATTEMPT_HEADER
 from notifier.models.delivery import delivery_id_for
 from notifier.pipeline import topology
 from notifier.scheduler.loop import SchedulerLoop
@@ -103,15 +106,26 @@ def test_unknown_template_fails_the_delivery_with_the_reason_and_parks_it(app: F
     assert headers['x-notifier-parked-by'] == 'worker'
 
 
-def test_missing_field_fails_the_delivery_and_is_not_retried(app: Flask) -> None:
+def test_missing_field_fails_the_delivery_and_is_not_retried(app: Flask, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger='notifier.pipeline.runner')
     body = {**queries.WELCOME, 'fields': {}}
     with running_consumers(app):
         accepted = queries.post_event(app.test_client(), body).json
         delivery = wait_for(lambda: queries.final_delivery(app, accepted['id']), what='the failed delivery')
+        # The worker parks the message; a retried one would reach the parking lot only after the retry tiers,
+        # with a later attempt in its header.
+        parked = wait_for(lambda: queries.parked_messages(app), what='the parked message')
 
     assert delivery.state == 'failed'
     assert 'needs a field' in delivery.last_error
-    assert delivery.attempts == 0
+    assert delivery.attempts == 0  # no sender ever claimed it
+    assert len(parked) == 1
+    headers, _ = parked[0]
+    assert headers['x-notifier-parked-by'] == 'worker'
+    assert headers[ATTEMPT_HEADER] == 1  # parked on its first attempt: never retried
+    assert 'needs a field' in headers['x-notifier-park-reason']
+    retried = [record.getMessage() for record in caplog.records if 'retrying message' in record.getMessage()]
+    assert not retried, retried
 
 
 def test_poison_message_is_parked_and_the_queue_keeps_flowing(smtp_app: Flask, smtp_server: RecordingHandler) -> None:

@@ -17,6 +17,8 @@ from tests.users.user_events import notify_user
 BATCH = 'POST /api/v1/users/batch'
 PROBE = 'GET /api/v1/users?segment=all&limit=1'
 DIRECTORY = 'users.directory'
+#: The directory's configured rate in the ramp test (requests a second).
+FULL_RATE = 20.0
 
 
 def _people(directory: FlakyDirectory, count: int) -> list[str]:
@@ -78,15 +80,16 @@ def _requests_per_interval(moments: list[float], start: float, seconds: float) -
 
 
 def test_after_recovery_the_request_rate_starts_low_and_ramps_up(
-    failover_app: Flask, flaky_users: FlakyDirectory, flaky_smtp: FlakySmtp,
+    failover_app: Flask, flaky_users: FlakyDirectory, flaky_smtp: FlakySmtp, caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger='notifier.resilience')
     user_ids = _people(flaky_users, 80)
     with failover_app.app_context():
-        set_limit(db.session(), DIRECTORY, 20)  # the full rate: 20 requests a second
+        set_limit(db.session(), DIRECTORY, FULL_RATE)
     flaky_users.down = True
     try:
         with running_consumers(failover_app, ('worker', 'sender')):
-            with running_consumers(failover_app, ('router', 'generator')):
+            with running_consumers(failover_app, ('router', 'generator')) as generator:
                 notification_ids = [notify_user(failover_app, user_id) for user_id in user_ids]
                 wait_for(lambda: breaker_phase(failover_app, DIRECTORY) == 'open', what='the breaker to open')
                 wait_for(
@@ -95,6 +98,11 @@ def test_after_recovery_the_request_rate_starts_low_and_ramps_up(
                 )
                 flaky_users.down = False
                 wait_for(lambda: _all_sent(failover_app, notification_ids), timeout=90, what='every mail')
+                wait_for(lambda: breaker_phase(failover_app, DIRECTORY) == 'closed', what='the slow start to end')
+                with failover_app.app_context():
+                    limiter = generator.make_context(1, False).limiter
+                    assert limiter is not None
+                    rate_in_force = limiter.rate_of(DIRECTORY)
     finally:
         flaky_users.down = False
 
@@ -103,8 +111,14 @@ def test_after_recovery_the_request_rate_starts_low_and_ramps_up(
     per_second = _requests_per_interval(after, recovered_at, 1.0)
     # Every user is asked after the recovery; a batch of the generator asks for several users at once.
     assert 0 < len(after) <= 80
-    assert per_second[0] < 10, per_second  # the first interval: well under the full rate of 20 a second
-    assert per_second[0] * 2 <= max(per_second[2:]), per_second  # and the rate grew from there
+    # The first interval is well under the full rate (a slower machine only makes fewer requests).
+    assert per_second[0] < FULL_RATE / 2, per_second
+    # The rate ramps up: the breaker recorded each step of its slow start, then closed at the full rate
+    # (read from the breaker and the limiter, not from how fast a busy machine happened to call).
+    phases = [record.getMessage().split(' is ')[1].split(':')[0] for record in caplog.records
+              if record.getMessage().startswith('circuit breaker users.directory is')]
+    assert phases[-5:] == ['recovering', 'recovering', 'recovering', 'recovering', 'closed'], phases
+    assert rate_in_force == FULL_RATE
 
 
 def test_a_process_whose_every_queue_is_stopped_keeps_probing_and_stops_cleanly(
