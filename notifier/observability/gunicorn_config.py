@@ -9,9 +9,10 @@ from typing import Any, Final
 
 from prometheus_client import multiprocess
 
+from notifier.api.socket_listener import start_socket_listener, stop_socket_listener
 from notifier.observability.exposition import multiprocess_enabled
 from notifier.observability.logs import configure_logging
-from notifier.settings import load_settings
+from notifier.settings import load_settings, settings_of
 
 #: gunicorn's own lines go to the root logger, which :func:`on_starting` sets up. Its access
 #: log is off: the app logs each request with its request id and without the query string
@@ -30,6 +31,19 @@ logconfig_dict: Final = {
 def on_starting(server: Any) -> None:
     """In the master, before the workers fork: the service's log handler on the root logger."""
     configure_logging(load_settings())
+
+
+def post_worker_init(worker: Any) -> None:
+    """In each worker, once the app is loaded: serve ``/ws`` on the shared port (``SO_REUSEPORT``)."""
+    settings = settings_of(worker.wsgi)
+    start_socket_listener(worker.wsgi, settings.api_host, settings.websocket_port, reuse_port=True)
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    """A worker stops: its sockets are closed with 1001 (going away) and the clients reconnect."""
+    app = getattr(worker, 'wsgi', None)
+    if app is not None:
+        stop_socket_listener(app)
 
 
 def child_exit(server: Any, worker: Any) -> None:
