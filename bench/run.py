@@ -10,7 +10,8 @@ The SMTP sink runs in a process of its own (``bench.sink``).
   RSS while it runs at two audience sizes (flat memory means the two are close);
 - latency: while the big mailing is sent, instant notifications posted one at a time;
   p50/p99 from the POST to the mail's arrival at the sink (they take the priority lane);
-- rate limit: with generator.publish at R/s, the observed expansion rate.
+- rate limit: with generator.publish at R/s, the observed expansion rate;
+- sockets: BENCH_SOCKETS (default 10000) WebSockets open on one API worker, its RSS, delivery p99 (bench/sockets.py).
 
 Environment: BENCH_INDIVIDUAL (default 5000), BENCH_BULK_SMALL (10000), BENCH_BULK (100000),
 BENCH_RATE (200; observed at the sink, so R must stay below what the pipeline sustains), BENCH_INSTANT (100,
@@ -39,6 +40,7 @@ from typing import Any
 
 import psycopg
 
+from bench import sockets as socket_bench
 from bench.sink import SinkReader, start_sink
 from tests.plugins.services import own_database, own_vhost
 
@@ -210,6 +212,7 @@ def running_service(database_url: str, broker_url: str, smtp_port: int, tmp: Pat
         'NOTIFIER_INSTANCE_DIR': str(tmp),
         'NOTIFIER_SECRET_KEY': 'bench-secret',
         'NOTIFIER_ENVIRONMENT': 'production',
+        'NOTIFIER_WEBSOCKET_PORT': '0',  # the socket rows start an API of their own (bench/sockets.py)
     }
     subprocess.run([PYTHON, '-m', 'notifier', 'db', 'upgrade', 'heads'], env=env, check=True, capture_output=True)
     service = Service(env, free_port())
@@ -435,6 +438,9 @@ def main() -> None:
         time.sleep(5)  # both subscribed
         observed = rate_limited(service, sink, database_url, int(RATE * 10))
         rows.append(('rate limit generator.publish {0:g}/s, 1 generator'.format(RATE), 'observed {0:.1f}/s ({1:+.1f} %)'.format(observed, 100 * (observed - RATE) / RATE)))
+        step('{0} WebSockets open on one API worker, pushes to their users'.format(socket_bench.SOCKETS))
+        for socket_row in socket_bench.measure(database_url, broker_url):
+            rows.append(socket_row)
     width = max(len(label) for label, _ in rows)
     sys.stdout.write('\nnotifier bench on {0} ({1} cores)\n'.format(socket.gethostname(), os.cpu_count()))
     for label, figure in rows:

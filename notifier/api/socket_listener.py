@@ -1,8 +1,9 @@
 """The ``/ws`` listener of an API process: an asyncio event loop on a thread of its own, beside Flask.
 
 ``notifier run api`` starts one in its process (Flask's development server)
-or in each gunicorn worker (``post_worker_init``; the workers share the port
-through ``SO_REUSEPORT`` and the kernel spreads the connections). The loop
+or in each gunicorn worker (``post_worker_init``): the gunicorn master binds
+the port before it forks, as it does for HTTP, and every worker accepts on
+that one socket (a port taken by another program fails the start). The loop
 serves every socket of the process; the process's live subscription (a
 RabbitMQ connection on its own thread, decision 0009) hands it the pushes.
 """
@@ -12,6 +13,7 @@ import contextlib
 import logging
 import os
 import resource
+import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Final
@@ -33,6 +35,8 @@ STOP_TIMEOUT_SECONDS: Final = 10.0
 #: Threads reading the unread backlog of connecting sockets (each holds a database connection meanwhile).
 DATABASE_THREADS: Final = 4
 LISTENER_KEY: Final = 'notifier.socket_listener'
+#: Handshakes waiting to be accepted (the kernel caps it at net.core.somaxconn).
+LISTEN_BACKLOG: Final = 4096
 logger = logging.getLogger(__name__)
 
 
@@ -44,14 +48,25 @@ def raise_open_files_limit() -> int:
     return int(resource.getrlimit(resource.RLIMIT_NOFILE)[0])
 
 
-class SocketListener:
-    """Serves ``/ws`` on ``host:port`` from a daemon thread until :meth:`stop`."""
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` and listening (the gunicorn master's, shared by its workers)."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        bound = socket.create_server((host, port), family=family, backlog=LISTEN_BACKLOG)
+    except OSError as error:
+        raise StartupError('cannot serve /ws on {0}:{1}: {2}'.format(host, port, error)) from None
+    bound.set_inheritable(True)
+    return bound
 
-    def __init__(self, app: Flask, host: str, port: int, reuse_port: bool = False) -> None:
+
+class SocketListener:
+    """Serves ``/ws`` on ``host:port`` (or on a socket bound before) from a daemon thread until :meth:`stop`."""
+
+    def __init__(self, app: Flask, host: str, port: int, bound: socket.socket | None = None) -> None:
         """Nothing runs before :meth:`start`."""
         self._app = app
         self._address = (host, port)
-        self._reuse_port = reuse_port
+        self._bound = bound
         self._loop = asyncio.new_event_loop()
         self.hub = SocketHub(self._loop)
         self._subscription = LiveSubscription(
@@ -93,11 +108,9 @@ class SocketListener:
     async def _serve(self) -> None:
         service = SocketService(self._app, self.hub, self._database)
         host, port = self._address
+        where = {'sock': self._bound} if self._bound is not None else {'host': host, 'port': port}
         try:
-            server = await serve(
-                service.serve, host, port, process_request=service.admit,
-                reuse_port=self._reuse_port or None, **socket_options(),
-            )
+            server = await serve(service.serve, process_request=service.admit, **where, **socket_options())
         except OSError as error:
             self._failure = error
             self._listening.set()
@@ -107,13 +120,15 @@ class SocketListener:
         await server.wait_closed()
 
 
-def start_socket_listener(app: Flask, host: str, port: int, reuse_port: bool = False) -> SocketListener | None:
-    """Serve ``/ws`` on ``host:port`` in this process (nothing when the port is 0); kept on the app."""
+def start_socket_listener(
+    app: Flask, host: str, port: int, bound: socket.socket | None = None,
+) -> SocketListener | None:
+    """Serve ``/ws`` on ``host:port`` (or ``bound``) in this process (nothing when the port is 0); kept on the app."""
     if not port:
         return None
     # websockets logs every connection at INFO: with thousands of sockets, only its warnings are kept.
     logging.getLogger('websockets').setLevel(logging.WARNING)
-    listener = SocketListener(app, host, port, reuse_port=reuse_port)
+    listener = SocketListener(app, host, port, bound)
     listener.start()
     app.extensions[LISTENER_KEY] = listener
     return listener
