@@ -9,7 +9,12 @@ and reports:
 - while they are all open, BENCH_SOCKET_PUSHES notifications published at BENCH_SOCKET_RATE/s to random users
   through the fan-out exchange, exactly as the websocket channel publishes them after filing the inbox item:
   the p50/p99/max from the publish to the moment a socket has it, per socket, and per notification until
-  every socket of its user has it. The bench client's objects are frozen out of its garbage collector once
+  every socket of its user has it;
+- then BENCH_SOCKET_EVENTS notifications (200) posted at 10/s to ``POST /api/v1/events`` (channel websocket, one
+  ``run consume`` process, after 10 not counted): from the POST to every socket of the user, through the whole
+  pipeline.
+
+The bench client's objects are frozen out of its garbage collector once
   the sockets are open (``gc.freeze``): its own full collections would otherwise be counted as delivery time.
 
 Client and server are on this machine: each side needs one file descriptor per socket; the bench lifts
@@ -34,6 +39,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import psycopg
 from websockets.asyncio.client import ClientConnection, connect
 
 from notifier.inbox.tokens import issue_token
@@ -42,6 +48,10 @@ from notifier.pipeline.live import LivePublisher
 SOCKETS = int(os.environ.get('BENCH_SOCKETS', '10000'))
 PUSHES = int(os.environ.get('BENCH_SOCKET_PUSHES', '2000'))
 PUSH_RATE = float(os.environ.get('BENCH_SOCKET_RATE', '100'))
+EVENTS = int(os.environ.get('BENCH_SOCKET_EVENTS', '200'))
+EVENT_RATE = 10.0
+#: Notifications through the pipeline before the measured ones (each stage connects and fills its caches).
+WARM_UP_EVENTS = 10
 TABS_PER_USER = 2
 OPENING_AT_ONCE = 200
 SECRET = 'bench-websocket-secret'
@@ -107,8 +117,8 @@ def _answers(port: int) -> bool:
 
 
 @contextmanager
-def socket_api(database_url: str, broker_url: str, tmp: Path) -> Iterator[tuple[int, int]]:
-    """``notifier run api --workers 1`` serving ``/ws``; the gunicorn master's pid and the ``/ws`` port."""
+def socket_api(database_url: str, broker_url: str, tmp: Path) -> Iterator[tuple[int, int, int]]:
+    """``notifier run api --workers 1`` serving ``/ws``, and one ``run consume``; the master's pid and the ports."""
     port, socket_port = _free_port(), _free_port()
     env = {
         **os.environ,
@@ -122,19 +132,36 @@ def socket_api(database_url: str, broker_url: str, tmp: Path) -> Iterator[tuple[
         'NOTIFIER_ENVIRONMENT': 'production',
     }
     subprocess.run([PYTHON, '-m', 'notifier', 'db', 'upgrade', 'heads'], env=env, check=True, capture_output=True)
-    process = subprocess.Popen(
-        [PYTHON, '-m', 'notifier', 'run', 'api', '--workers', '1', '--port', str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
+    _add_users(database_url, bench_users())
+    log = Path(os.environ.get('BENCH_SOCKET_LOG', os.devnull)).open('ab')  # the API's and consumer's log lines
+    processes = [subprocess.Popen(
+        [PYTHON, '-m', 'notifier', 'run', *arguments], env=env, stdout=log, stderr=log,
+    ) for arguments in (('api', '--workers', '1', '--port', str(port)), ('consume',))]
     try:
         _wait(lambda: _answers(port), 120, 'the API')
-        yield process.pid, socket_port
+        yield processes[0].pid, socket_port, port
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        for process in processes:
+            process.terminate()
+        for stopped in processes:
+            try:
+                stopped.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                stopped.kill()
+        log.close()
+
+
+def bench_users() -> list[str]:
+    return ['sock{0:06d}'.format(number) for number in range(SOCKETS // TABS_PER_USER)]
+
+
+def _add_users(database_url: str, users: list[str]) -> None:
+    """The socket users in the local directory (the pipeline's websocket deliveries need them)."""
+    with psycopg.connect(database_url.replace('postgresql+psycopg://', 'postgresql://')) as connection:
+        with connection.cursor().copy('COPY users (id, email, name, push_tokens, updated_at) FROM STDIN') as copy:
+            for user_id in users:
+                copy.write_row((user_id, '{0}@example.com'.format(user_id), 'Зритель', '[]', '2026-01-01T00:00:00'))
+        connection.commit()
 
 
 class Receipts:
@@ -145,26 +172,22 @@ class Receipts:
         self.users: dict[str, str] = {}
         self.received: dict[str, list[float]] = {}
 
-    def count(self) -> int:
-        return sum(len(times) for times in self.received.values())
+    def count_of(self, prefix: str) -> int:
+        return sum(len(times) for title, times in self.received.items() if title.startswith(prefix))
 
-    def latencies(self) -> tuple[list[float], list[float]]:
+    def latencies(self, prefix: str) -> tuple[list[float], list[float]]:
         """Per socket and push; per push until every tab of its user has it (only pushes every tab got)."""
-        per_socket = sorted(
-            arrived - self.published[push_id] for push_id, times in self.received.items() for arrived in times
-        )
-        complete = [
-            max(times) - self.published[push_id]
-            for push_id, times in self.received.items() if len(times) == TABS_PER_USER
-        ]
+        mine = {title: times for title, times in self.received.items() if title.startswith(prefix)}
+        per_socket = sorted(arrived - self.published[title] for title, times in mine.items() for arrived in times)
+        complete = [max(times) - self.published[title] for title, times in mine.items() if len(times) == TABS_PER_USER]
         return per_socket, sorted(complete)
 
 
 async def _read(connection: ClientConnection, receipts: Receipts) -> None:
     async for frame in connection:
         message = json.loads(frame)
-        if message.get('type') == 'notification':
-            receipts.received.setdefault(message['id'], []).append(time.monotonic())
+        if message.get('type') == 'notification':  # each title is unique in the bench
+            receipts.received.setdefault(message['title'], []).append(time.monotonic())
 
 
 async def _open(url: str, opening: asyncio.Semaphore) -> ClientConnection:
@@ -178,6 +201,7 @@ async def _open(url: str, opening: asyncio.Semaphore) -> ClientConnection:
 def _publish(broker_url: str, users: list[str], receipts: Receipts) -> None:
     """PUSHES notifications at PUSH_RATE/s, each to a random user, as the websocket channel publishes them."""
     publisher = LivePublisher(broker_url)
+    publisher.push({'user_id': 'nobody', 'message': {'id': 'warm-up', 'title': 'warm-up'}}, 'warm-up')  # connected
     started = time.monotonic()
     try:
         for number in range(PUSHES):
@@ -186,7 +210,7 @@ def _publish(broker_url: str, users: list[str], receipts: Receipts) -> None:
             push_id = 'bench-push-{0}'.format(number)
             body = {'user_id': user_id, 'message': {
                 'type': 'notification', 'id': push_id, 'notification_id': push_id,
-                'title': 'Премьера', 'body': 'Сегодня в 20:00', 'data': {}, 'read_at': None,
+                'title': push_id, 'body': 'Сегодня в 20:00', 'data': {}, 'read_at': None,
             }}
             receipts.users[push_id] = user_id
             receipts.published[push_id] = time.monotonic()
@@ -195,8 +219,34 @@ def _publish(broker_url: str, users: list[str], receipts: Receipts) -> None:
         publisher.close()
 
 
-async def _scenario(socket_port: int, broker_url: str, worker: int) -> list[Row]:
-    users = ['sock{0:06d}'.format(number) for number in range(SOCKETS // TABS_PER_USER)]
+async def _settle(receipts: Receipts, prefix: str, sent: int) -> None:
+    """Until every tab got every one of them, or a minute passed (the row then says how many arrived)."""
+    deadline = time.monotonic() + 60
+    while receipts.count_of(prefix) < sent * TABS_PER_USER and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+
+
+def _post_events(api_port: int, users: list[str], receipts: Receipts, prefix: str, count: int) -> None:
+    """Instant notifications to random users' websocket channel, EVENT_RATE a second, through the API."""
+    started = time.monotonic()
+    for number in range(count):
+        time.sleep(max(0.0, started + number / EVENT_RATE - time.monotonic()))
+        title = '{0}{1}'.format(prefix, number)
+        body = json.dumps({
+            'meta': {'urgency': 'immediate', 'user_id': random.choice(users)},  # noqa: S311 - not a secret
+            'type': 'info', 'channels': ['websocket'], 'fields': {'title': title, 'text': 'Сегодня в 20:00'},
+        }).encode()
+        request = urllib.request.Request(
+            'http://127.0.0.1:{0}/api/v1/events'.format(api_port), data=body, method='POST',
+            headers={'Authorization': 'Bearer ' + TOKEN, 'Content-Type': 'application/json'},
+        )
+        receipts.published[title] = time.monotonic()
+        with urllib.request.urlopen(request, timeout=30):  # noqa: S310 - our own local API
+            pass  # noqa: WPS420
+
+
+async def _scenario(socket_port: int, api_port: int, broker_url: str, worker: int) -> list[Row]:
+    users = bench_users()
     expires = int(time.time()) + 3600
     urls = [
         'ws://127.0.0.1:{0}/ws?token={1}'.format(socket_port, quote(issue_token(SECRET, user_id, expires), safe=''))
@@ -210,9 +260,11 @@ async def _scenario(socket_port: int, broker_url: str, worker: int) -> list[Row]
     opened_in = time.monotonic() - started
     # The client's own full garbage collections over its 10,000 connections pause its loop for ~0.5 s and
     # would be counted as delivery time: the objects of the open sockets leave the collector's generations.
+    receipts = Receipts()
+    readers = [asyncio.create_task(_read(connection, receipts)) for connection in connections]
     gc.collect()
     gc.freeze()
-    await asyncio.sleep(2)
+    await asyncio.sleep(2)  # every reader is waiting on its socket
     with_sockets = rss_mb(worker)
     rows = [
         ('sockets: {0} opened'.format(len(connections)), '{0:.1f}s ({1:.0f}/s, {2} in flight)'.format(
@@ -222,19 +274,26 @@ async def _scenario(socket_port: int, broker_url: str, worker: int) -> list[Row]
             with_sockets, before, 1024 * (with_sockets - before) / len(connections),
         )),
     ]
-    receipts = Receipts()
-    readers = [asyncio.create_task(_read(connection, receipts)) for connection in connections]
     await asyncio.to_thread(_publish, broker_url, users, receipts)
-    deadline = time.monotonic() + 60
-    while receipts.count() < PUSHES * TABS_PER_USER and time.monotonic() < deadline:
-        await asyncio.sleep(0.2)
-    per_socket, per_push = receipts.latencies()
+    await _settle(receipts, 'bench-push-', PUSHES)
+    per_socket, per_push = receipts.latencies('bench-push-')
     rows.append(('sockets: {0} pushes at {1:g}/s, {2} open'.format(PUSHES, PUSH_RATE, len(connections)), (
         '{0} of {1} socket deliveries; publish → socket p50 {2:.0f} ms, p99 {3:.0f} ms, max {4:.0f} ms; '
         'every tab of the user: p99 {5:.0f} ms'
     ).format(
         len(per_socket), PUSHES * TABS_PER_USER, 1000 * percentile(per_socket, 0.5),
         1000 * percentile(per_socket, 0.99), 1000 * per_socket[-1], 1000 * percentile(per_push, 0.99),
+    )))
+    await asyncio.to_thread(_post_events, api_port, users, receipts, 'bench-warm-up-', WARM_UP_EVENTS)
+    await _settle(receipts, 'bench-warm-up-', WARM_UP_EVENTS)  # every stage's connections and caches are warm
+    await asyncio.to_thread(_post_events, api_port, users, receipts, 'bench-event-', EVENTS)
+    await _settle(receipts, 'bench-event-', EVENTS)
+    per_socket, per_event = receipts.latencies('bench-event-')
+    rows.append(('sockets: {0} events at {1:g}/s through the pipeline'.format(EVENTS, EVENT_RATE), (
+        '{0} of {1} socket deliveries; POST → every tab of the user p50 {2:.0f} ms, p99 {3:.0f} ms, max {4:.0f} ms'
+    ).format(
+        len(per_socket), EVENTS * TABS_PER_USER, 1000 * percentile(per_event, 0.5),
+        1000 * percentile(per_event, 0.99), 1000 * per_event[-1],
     )))
     rows.append(('sockets: worker RSS after the pushes', '{0:.0f} MB'.format(rss_mb(worker))))
     await asyncio.gather(*(connection.close() for connection in connections))
@@ -245,11 +304,12 @@ async def _scenario(socket_port: int, broker_url: str, worker: int) -> list[Row]
 def measure(database_url: str, broker_url: str) -> list[Row]:
     """The socket rows, on the given database and vhost (``make bench`` passes its own)."""
     lift_open_files(SOCKETS + SPARE_FILES)
-    with tempfile.TemporaryDirectory() as tmp, socket_api(database_url, broker_url, Path(tmp)) as (master, port):
+    with tempfile.TemporaryDirectory() as tmp, socket_api(database_url, broker_url, Path(tmp)) as ports:
+        master, socket_port, api_port = ports
         workers = children(master)
         if len(workers) != 1:
             raise SystemExit('bench: expected one gunicorn worker, found {0}'.format(workers))
-        rows = asyncio.run(_scenario(port, broker_url, workers[0]))
+        rows = asyncio.run(_scenario(socket_port, api_port, broker_url, workers[0]))
         rows.append(('sockets: gunicorn master RSS', '{0:.0f} MB'.format(rss_mb(master))))
     return rows
 

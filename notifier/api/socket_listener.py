@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import resource
 import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +20,7 @@ from typing import Final
 from flask import Flask
 from websockets.asyncio.server import Server, serve
 
+from notifier.api.socket_process import raise_open_files_limit, tune_collector
 from notifier.api.socket_hub import SocketHub
 from notifier.api.websocket import SocketService, socket_options
 from notifier.errors import StartupError
@@ -38,14 +38,6 @@ LISTENER_KEY: Final = 'notifier.socket_listener'
 #: Handshakes waiting to be accepted (the kernel caps it at net.core.somaxconn).
 LISTEN_BACKLOG: Final = 4096
 logger = logging.getLogger(__name__)
-
-
-def raise_open_files_limit() -> int:
-    """Every socket is a file descriptor: lift the soft limit to the hard one; the limit now."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard == resource.RLIM_INFINITY or soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return int(resource.getrlimit(resource.RLIMIT_NOFILE)[0])
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -128,6 +120,7 @@ def start_socket_listener(
         return None
     # websockets logs every connection at INFO: with thousands of sockets, only its warnings are kept.
     logging.getLogger('websockets').setLevel(logging.WARNING)
+    tune_collector()  # the app and its modules live as long as the process: frozen out of the collector
     listener = SocketListener(app, host, port, bound)
     listener.start()
     app.extensions[LISTENER_KEY] = listener

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.request import urlopen
@@ -88,6 +89,17 @@ class ApiProcesses:
         wait_for(lambda: _answers(api.url), what='the API process on port {0}'.format(port))
         return api
 
+    def failed_start(self, socket_port: int, workers: int = 0) -> tuple[int, str]:
+        """Run one whose ``/ws`` port is ``socket_port`` until it exits; its exit code and its log."""
+        finished = subprocess.run(
+            [sys.executable, '-m', 'notifier', 'run', 'api', '--port', str(_free_port()), '--workers', str(workers)],
+            cwd=REPOSITORY,
+            env={**self._env, 'NOTIFIER_WEBSOCKET_PORT': str(socket_port)},
+            capture_output=True,
+            timeout=120,
+        )
+        return finished.returncode, finished.stderr.decode(errors='replace')
+
     def stop_all(self) -> None:
         """Terminate them and wait."""
         for process in self._started:
@@ -103,6 +115,19 @@ class ApiProcesses:
 @pytest.fixture
 def api_processes(inbox_app: Flask, tmp_path: Path) -> Iterator[Callable[..., Api]]:
     """Starts real API processes on the test's database and vhost; each call answers one's URLs."""
+    with _processes(inbox_app, tmp_path) as processes:
+        yield processes.start
+
+
+@pytest.fixture
+def api_process_runner(inbox_app: Flask, tmp_path: Path) -> Iterator[ApiProcesses]:
+    """The same API processes, for tests that watch one fail to start."""
+    with _processes(inbox_app, tmp_path) as processes:
+        yield processes
+
+
+@contextmanager
+def _processes(inbox_app: Flask, tmp_path: Path) -> Iterator[ApiProcesses]:
     settings = settings_of(inbox_app)
     processes = ApiProcesses({
         **os.environ,
@@ -113,6 +138,6 @@ def api_processes(inbox_app: Flask, tmp_path: Path) -> Iterator[Callable[..., Ap
         'NOTIFIER_INSTANCE_DIR': str(tmp_path),
     })
     try:
-        yield processes.start
+        yield processes
     finally:
         processes.stop_all()

@@ -1,6 +1,7 @@
 """Live websocket delivery across API processes, the inbox behind it, and the token at the door."""
 
 import json
+import socket
 import time
 from collections.abc import Callable
 
@@ -13,7 +14,7 @@ from notifier.channels.base import OutgoingMessage
 from notifier.channels.websocket import WebSocketChannel
 from notifier.inbox.tokens import issue_token
 from tests.inbox.browsers import RECEIVE_TIMEOUT, Tab, call_api, handshake_status, notify, plain_get, socket_url
-from tests.inbox.conftest import SECRET, Api, token_for
+from tests.inbox.conftest import SECRET, Api, ApiProcesses, token_for
 from tests.integration.queries import deliveries_of, sent_delivery
 from tests.plugins.app import running_consumers, wait_for
 
@@ -174,3 +175,19 @@ def test_a_client_message_over_4_kib_closes_its_socket_and_small_ones_are_ignore
     assert hello == {'type': 'hello', 'user_id': 'anna', 'unread': 0}
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 1009  # message too big
+
+
+def test_a_socket_port_taken_by_another_program_fails_the_start_in_both_servers(
+    inbox_app: Flask, api_process_runner: ApiProcesses,
+) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(('127.0.0.1', 0))
+        squatter.listen()
+        taken = squatter.getsockname()[1]
+        development = api_process_runner.failed_start(taken)
+        gunicorn = api_process_runner.failed_start(taken, workers=2)
+
+    assert development[0] != 0
+    assert 'cannot serve /ws on 127.0.0.1:{0}'.format(taken) in development[1]
+    assert gunicorn[0] != 0
+    assert 'cannot serve /ws on 127.0.0.1:{0}'.format(taken) in gunicorn[1]
