@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final, Protocol
 
 from notifier.inbox.pushes import parse_fanout
+from notifier.observability.metrics import websockets_open
 
 #: Pushes waiting for one slow socket; past this the oldest are dropped (the inbox has them).
 SOCKET_QUEUE_SIZE: Final = 1000
@@ -114,12 +115,14 @@ class SocketHub:
     def attach(self, user_id: str, socket: LiveSocket) -> None:
         """From now on the user's pushes reach ``socket`` (on the loop)."""
         self._sockets[user_id].add(socket)
+        websockets_open.inc()
 
     def detach(self, user_id: str, socket: LiveSocket) -> None:
         """The socket closed (on the loop)."""
         sockets = self._sockets.get(user_id)
-        if sockets is not None:
+        if sockets is not None and socket in sockets:
             sockets.discard(socket)
+            websockets_open.dec()
             if not sockets:
                 self._sockets.pop(user_id)
 

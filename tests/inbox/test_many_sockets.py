@@ -4,6 +4,7 @@ import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
+from urllib.request import urlopen
 
 import pytest
 from flask import Flask
@@ -22,6 +23,8 @@ NOTIFICATIONS_PER_VIEWER = 2
 OPENING_AT_ONCE = 40
 
 Tabs = list[tuple[str, ClientConnection]]
+#: The hellos, each tab's user and messages, and ``notifier_websockets_open`` with every tab open.
+Seen = tuple[list[dict[str, Any]], list[tuple[str, list[Any]]], float]
 
 
 @pytest.fixture
@@ -68,14 +71,24 @@ def _notify_each(api: Api, users: list[str]) -> None:
             notify(api.url, user_id, '{0} #{1}'.format(user_id, round_number))
 
 
-async def _deliveries(api: Api, users: list[str]) -> tuple[list[dict[str, Any]], list[tuple[str, list[Any]]]]:
+def _open_sockets_metric(api: Api) -> float:
+    """``notifier_websockets_open`` as the instance's ``/metrics`` sums it over its workers."""
+    with urlopen('{0}/metrics'.format(api.url), timeout=RECEIVE_TIMEOUT) as answer:  # noqa: S310 - our server
+        exposed = answer.read().decode()
+    samples = [line.split()[-1] for line in exposed.splitlines() if line.startswith('notifier_websockets_open ')]
+    return float(samples[0]) if samples else -1.0
+
+
+async def _deliveries(api: Api, users: list[str]) -> Seen:
     tabs, hellos = await _open_tabs(api, users)
+    open_sockets = await asyncio.to_thread(_open_sockets_metric, api)
     try:
         await asyncio.to_thread(_notify_each, api, users)
         received = await asyncio.gather(*(_messages(connection, NOTIFICATIONS_PER_VIEWER) for _, connection in tabs))
     finally:
         await asyncio.gather(*(connection.close() for _, connection in tabs))
-    return hellos, [(user_id, messages) for (user_id, _), messages in zip(tabs, received, strict=True)]
+    by_tab = [(user_id, messages) for (user_id, _), messages in zip(tabs, received, strict=True)]
+    return hellos, by_tab, open_sockets
 
 
 def test_320_open_sockets_on_two_gunicorn_workers_each_get_their_users_notifications_once(
@@ -84,9 +97,10 @@ def test_320_open_sockets_on_two_gunicorn_workers_each_get_their_users_notificat
     api = api_processes(workers=2)
 
     with running_consumers(inbox_app):
-        hellos, received = asyncio.run(_deliveries(api, viewers))
+        hellos, received, open_sockets = asyncio.run(_deliveries(api, viewers))
 
     assert len(received) == len(viewers) * TABS_PER_VIEWER
+    assert open_sockets == len(viewers) * TABS_PER_VIEWER  # both workers' sockets, summed
     assert {hello['unread'] for hello in hellos} == {0}
     expected = ['{0} #{1}'.format(user_id, number) for user_id in viewers for number in range(2)]
     got = sorted({message['title'] for _, messages in received for message in messages})
