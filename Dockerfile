@@ -59,7 +59,8 @@ RUN mkdir -p /app/instance && chown notifier:notifier /app/instance
 
 USER ${NOTIFIER_UID}:${NOTIFIER_UID}
 
-EXPOSE 8000
+# 8000: the HTTP API; 8001: /ws (NOTIFIER_WEBSOCKET_PORT, docs/websocket.md).
+EXPOSE 8000 8001
 
 # Liveness of the HTTP API (the default command). The consumer and scheduler
 # services override it in docker-compose.yml: they serve no HTTP.

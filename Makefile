@@ -10,7 +10,7 @@ STYLE_PATHS := notifier plugins tests setup.py
 TYPED_PACKAGES := notifier plugins/email_smtp/notifier_email_smtp plugins/sms_stub/notifier_sms_stub plugins/push_stub/notifier_push_stub
 LINT_REPORT := lint-report
 
-.PHONY: run install migrate dev-env ensure-rabbitmq lint lint-style typecheck lint-imports lint-deploy lint-report test chaos bench bench-scaling clean
+.PHONY: run install migrate dev-env ensure-rabbitmq lint lint-style typecheck lint-imports lint-deploy lint-report test chaos bench bench-scaling bench-sockets clean
 
 $(STAMP): setup.py setup.cfg $(wildcard plugins/*/setup.py)
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.10+ or run make PYTHON=python3"; exit 1; }
@@ -63,6 +63,9 @@ bench: install ## throughput, memory and rate-limit figures (prints a table)
 
 bench-scaling: install ## a mailing's rate with 1, 2 and 4 sender processes (docs/capacity.md)
 	$(BIN)/python -m bench.scaling
+
+bench-sockets: install ## only the socket rows of make bench (BENCH_SOCKETS open WebSockets, default 10000)
+	$(BIN)/python -m bench.sockets
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache

@@ -34,7 +34,7 @@ setup(
         'flask-admin>=2.2,<2.3',
         'flask-wtf>=1.2,<2',
         'flask-login>=0.6.3,<0.7',
-        'flask-sock>=0.7,<1',
+        'websockets>=17.0,<18',
     ],
     extras_require={
         'dev': [
@@ -55,7 +55,6 @@ setup(
             'wheel>=0.43,<1',
             'selenium>=4.20,<5',
             'types-WTForms>=3.1,<4',
-            'simple-websocket>=1.1,<2',
         ],
     },
     entry_points={

@@ -11,7 +11,8 @@ The SMTP sink runs in a process of its own (``bench.sink``).
 - latency: while the big mailing is sent, instant notifications posted one at a time;
   p50/p99 from the POST to the mail's arrival at the sink (they take the priority lane);
 - rate limit: with generator.publish at R/s, the observed expansion rate; with channel.email.send at R/s, the
-  total send rate of 1 and of 3 sender processes (a limit is a total, docs/decisions/0019-rate-limits-are-totals.md).
+  total send rate of 1 and of 3 sender processes (a limit is a total, docs/decisions/0019-rate-limits-are-totals.md);
+- sockets: BENCH_SOCKETS (default 10000) WebSockets open on one API worker, its RSS, delivery p99 (bench/sockets.py).
 
 Environment: BENCH_INDIVIDUAL (default 5000), BENCH_BULK_SMALL (10000), BENCH_BULK (100000),
 BENCH_RATE (200; observed at the sink, so R must stay below what the pipeline sustains), BENCH_INSTANT (100,
@@ -42,6 +43,7 @@ from typing import Any
 import pika
 import psycopg
 
+from bench import sockets as socket_bench
 from bench.sink import SinkReader, start_sink
 from tests.plugins.services import own_database, own_vhost
 
@@ -215,6 +217,7 @@ def running_service(database_url: str, broker_url: str, smtp_port: int, tmp: Pat
         'NOTIFIER_INSTANCE_DIR': str(tmp),
         'NOTIFIER_SECRET_KEY': 'bench-secret',
         'NOTIFIER_ENVIRONMENT': 'production',
+        'NOTIFIER_WEBSOCKET_PORT': '0',  # the socket rows start an API of their own (bench/sockets.py)
     }
     subprocess.run([PYTHON, '-m', 'notifier', 'db', 'upgrade', 'heads'], env=env, check=True, capture_output=True)
     service = Service(env, free_port())
@@ -516,6 +519,9 @@ def main() -> None:
             1000 * percentile(latencies, 0.5), 1000 * percentile(latencies, 0.99),
         )))
         rate_rows(service, sink, database_url, broker_url, rows)
+        step('{0} WebSockets open on one API worker, pushes to their users'.format(socket_bench.SOCKETS))
+        for socket_row in socket_bench.measure(database_url, broker_url):
+            rows.append(socket_row)
     print_table(rows)
 
 

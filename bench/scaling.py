@@ -36,6 +36,7 @@ def environment(database_url: str, broker_url: str, smtp_port: int, tmp: Path) -
         'NOTIFIER_INSTANCE_DIR': str(tmp),
         'NOTIFIER_SECRET_KEY': 'bench-secret',
         'NOTIFIER_ENVIRONMENT': 'production',
+        'NOTIFIER_WEBSOCKET_PORT': '0',
     }
 
 

@@ -24,6 +24,8 @@ SETTINGS_KEY = 'notifier.settings'
 _DURATION_UNITS: Mapping[str, int] = MappingProxyType({'s': 1, 'm': 60, 'h': 3600})
 MAX_INTERVAL_SECONDS = 3600
 DEFAULT_PORT = 8000
+#: Where ``run api`` serves ``/ws`` (its own listener beside the HTTP port; docs/websocket.md).
+DEFAULT_WEBSOCKET_PORT = 8001
 DEFAULT_PREFETCH = 200
 DEFAULT_DELIVERY_LIMIT = 50
 DEFAULT_SENDING_LEASE = 60.0
@@ -120,7 +122,7 @@ class Settings(BaseSettings):
     api_port: int = Field(default=DEFAULT_PORT, ge=1, le=MAX_PORT)
     #: gunicorn workers of ``run api``; 0: Flask's server in development, 2 x CPUs + 1 in production.
     api_workers: int = Field(default=0, ge=0, le=MAX_API_WORKERS)
-    #: Threads per gunicorn worker (a WebSocket holds one while it is open).
+    #: Threads per gunicorn worker (HTTP requests; the WebSockets of ``/ws`` are served by their own listener).
     api_threads: int = Field(default=DEFAULT_API_THREADS, ge=1, le=MAX_API_THREADS)
     secret_key: str = ''
     #: Unacked messages per consumed queue; a stage takes batches of up to half of it.
@@ -155,6 +157,8 @@ class Settings(BaseSettings):
     public_url: str = ''
     #: Shared with the cinema's site, which signs the tokens of ``/ws`` with it (docs/websocket.md).
     websocket_secret: str = ''
+    #: The port of the ``/ws`` listener of ``run api`` (every worker shares it); 0: no ``/ws`` in this process.
+    websocket_port: int = Field(default=DEFAULT_WEBSOCKET_PORT, ge=0, le=MAX_PORT)
     #: Circuit breakers (docs/failover.md): consecutive failures that open one, seconds between probes,
     #: and the slow start after recovery (the share of the rate it starts at, seconds per doubling).
     breaker_failures: int = Field(default=DEFAULT_BREAKER_FAILURES, ge=1, le=MAX_BREAKER_FAILURES)

@@ -1,11 +1,10 @@
-"""The contract of ``/api/v1/users/<id>/inbox`` and of the ``/ws`` handshake."""
+"""The contract of ``/api/v1/users/<id>/inbox`` (``/ws`` is served by its own listener: docs/websocket.md)."""
 
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
 from notifier.api.contract import GET, OK, Operation, json_answer, operation, parameter, secured
-from notifier.inbox.tokens import MAX_TOKEN_LENGTH
 from notifier.schemas.inbox import InboxItemSchema, InboxPageSchema, InboxQuerySchema, ReadAllSchema
 
 TAG: Final = 'inbox'
@@ -36,32 +35,8 @@ READ_ALL: Final = secured(operation(
     TAG,
     parameters=[USER_ID],
 ))
-WEBSOCKET: Final = operation(
-    'openWebSocket',
-    "A user's live notifications over a WebSocket (RFC 6455); see docs/websocket.md",
-    {
-        '101': {'description': 'Switched to the WebSocket protocol: a `hello`, the unread items, then new ones.'},
-        '400': 'BadRequest',
-        '401': 'Unauthorized',
-    },
-    'websocket',
-    description=(
-        'Not a JSON endpoint: a WebSocket handshake. The token is signed by the cinema site with '
-        'NOTIFIER_WEBSOCKET_SECRET; a missing, forged or expired one is refused with 401 before the upgrade. '
-        'A request that is not a WebSocket handshake is a 400.'
-    ),
-    parameters=[parameter(
-        'query',
-        'token',
-        {**TEXT, 'maxLength': MAX_TOKEN_LENGTH},
-        required=True,
-        description='base64url(user id).expiry.base64url(HMAC-SHA256)',
-    )],
-)
-
 INBOX_OPERATIONS: Mapping[str, Mapping[str, Operation]] = MappingProxyType({
     'inbox.get_inbox': MappingProxyType({GET: GET_INBOX}),
     'inbox.read_item': MappingProxyType({'post': READ_ITEM}),
     'inbox.read_all': MappingProxyType({'post': READ_ALL}),
-    'websocket.serve_socket': MappingProxyType({GET: WEBSOCKET}),
 })

@@ -28,7 +28,8 @@ REGENERATE: Final = '.venv/bin/notifier openapi > docs/openapi.json'
 DESCRIPTION: Final = (
     'The notification service of the online cinema. Other services announce events; '
     'the service renders and delivers one notification per recipient and channel. '
-    'Every error answers `{"error": {"code", "message", "fields"?}}`.'
+    'Every error answers `{"error": {"code", "message", "fields"?}}`. '
+    'Live notifications: a WebSocket at `/ws` on its own port (NOTIFIER_WEBSOCKET_PORT, see docs/websocket.md).'
 )
 #: The extension that names the token scope an operation needs (docs/security.md).
 SCOPE_EXTENSION: Final = 'x-required-scope'

@@ -14,7 +14,6 @@ from notifier.api.preferences import preferences_blueprint
 from notifier.api.schedules import schedules_blueprint
 from notifier.api.short_links import link_clicks_blueprint, short_links_blueprint
 from notifier.api.unsubscribe import unsubscribe_blueprint
-from notifier.api.websocket import websocket_blueprint
 
 BLUEPRINTS = (
     api_blueprint,
@@ -29,7 +28,6 @@ BLUEPRINTS = (
     short_links_blueprint,
     link_clicks_blueprint,
     unsubscribe_blueprint,
-    websocket_blueprint,
 )
 
 

@@ -1,34 +1,34 @@
 """The sockets connected to this API process, by user, fed by the process's live subscription.
 
-The subscription thread never touches a socket: it puts each push on the
-queue of every socket of that user, and each socket's own thread (the one
-serving the connection) sends it. The hub and its subscription start with
-the first connection of the process (after a gunicorn fork, never before).
+Everything here runs on the event loop of the ``/ws`` listener
+(``notifier/api/socket_listener.py``), except :meth:`SocketHub.deliver`, which
+the subscription's thread calls: it only hands the push over to the loop. A
+socket costs no thread and no task while it waits; a push starts one short
+task per socket that sends what is pending and ends.
 """
 
+import asyncio
 import collections
-import contextlib
-import os
-import queue
-import threading
-from collections.abc import Iterator, Mapping
-from typing import Any, Final
-
-from flask import Flask
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any, Final, Protocol
 
 from notifier.inbox.pushes import parse_fanout
-from notifier.pipeline.live import LiveSubscription
-from notifier.settings import settings_of
+from notifier.observability.metrics import websockets_open
 
-HUB_KEY: Final = 'notifier.socket_hub'
 #: Pushes waiting for one slow socket; past this the oldest are dropped (the inbox has them).
 SOCKET_QUEUE_SIZE: Final = 1000
 #: How many item ids a socket remembers to send each item once (pushes and the backlog overlap).
 REMEMBERED_IDS: Final = 1000
-STOP_TIMEOUT_SECONDS: Final = 10.0
-_hub_lock = threading.Lock()
+logger = logging.getLogger(__name__)
 
-SocketQueue = queue.Queue[Mapping[str, Any]]
+
+class Connection(Protocol):
+    """What a live socket needs of a WebSocket connection (websockets' ``ServerConnection``)."""
+
+    async def send(self, message: str) -> None:
+        """Send one text frame (raises once the connection is closed)."""
 
 
 class SentOnce:
@@ -50,73 +50,92 @@ class SentOnce:
         return True
 
 
-class SocketHub:
-    """The open sockets of this process and the subscription that feeds them."""
+def encoded(message: Mapping[str, Any]) -> str:
+    """A message as its JSON text frame."""
+    return json.dumps(message, ensure_ascii=False, separators=(',', ':'))
 
-    def __init__(self, broker_url: str) -> None:
-        """Start consuming the fan-out exchange in the background."""
-        self._lock = threading.Lock()
-        self._sockets: dict[str, set[SocketQueue]] = collections.defaultdict(set)
-        self._subscription = LiveSubscription(
-            broker_url, self.deliver, 'notifier live sockets pid {0}'.format(os.getpid()),
-        )
-        self._subscription.start()
+
+class LiveSocket:
+    """One open socket: its pushes wait here until the hello and the backlog went out, then go in order."""
+
+    def __init__(self, connection: Connection) -> None:
+        """Nothing is sent before :meth:`open_with`."""
+        self._connection = connection
+        self._pending: collections.deque[Mapping[str, Any]] = collections.deque(maxlen=SOCKET_QUEUE_SIZE)
+        self._sent = SentOnce()
+        self._open = False
+        self._writer: asyncio.Task[None] | None = None
+
+    async def open_with(self, hello: Mapping[str, Any], backlog: Iterable[Mapping[str, Any]]) -> None:
+        """Send the hello and the backlog, then whatever was pushed meanwhile, and every push from now on."""
+        await self._connection.send(encoded(hello))
+        opening = collections.deque(backlog)
+        while opening:  # in order: one frame after the other
+            await self._send_once(opening.popleft())
+        self._open = True
+        self._start_writer()
+
+    def push(self, message: Mapping[str, Any]) -> None:
+        """Queue a push (dropping the oldest past :data:`SOCKET_QUEUE_SIZE`); sent once the socket is open."""
+        self._pending.append(message)
+        self._start_writer()
+
+    def _start_writer(self) -> None:
+        if self._open and self._writer is None and self._pending:
+            self._writer = asyncio.get_running_loop().create_task(self._write_pending())
+
+    async def _write_pending(self) -> None:
+        try:
+            while self._pending:
+                await self._send_once(self._pending.popleft())
+        except Exception:  # noqa: B902 - a closed connection (or any failure) ends this socket's pushes only
+            self._pending.clear()
+            self._open = False
+        finally:
+            self._writer = None
+
+    async def _send_once(self, message: Mapping[str, Any]) -> None:
+        if self._sent.first_time(str(message['id'])):
+            await self._connection.send(encoded(message))
+
+
+class SocketHub:
+    """The open sockets of this process, by user; lives on the listener's event loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Pushes are handed to ``loop``."""
+        self._loop = loop
+        self._sockets: dict[str, set[LiveSocket]] = collections.defaultdict(set)
 
     @property
-    def ready(self) -> threading.Event:
-        """Set while this process receives pushes."""
-        return self._subscription.ready
+    def open_sockets(self) -> int:
+        """How many sockets are attached (on the loop)."""
+        return sum(len(sockets) for sockets in self._sockets.values())
 
-    @contextlib.contextmanager
-    def attached(self, user_id: str) -> Iterator[SocketQueue]:
-        """While a socket of ``user_id`` is open: the queue its pushes arrive on."""
-        socket_queue: SocketQueue = queue.Queue(maxsize=SOCKET_QUEUE_SIZE)
-        with self._lock:
-            self._sockets[user_id].add(socket_queue)
-        try:
-            yield socket_queue
-        finally:
-            self._detach(user_id, socket_queue)
+    def attach(self, user_id: str, socket: LiveSocket) -> None:
+        """From now on the user's pushes reach ``socket`` (on the loop)."""
+        self._sockets[user_id].add(socket)
+        websockets_open.inc()
+
+    def detach(self, user_id: str, socket: LiveSocket) -> None:
+        """The socket closed (on the loop)."""
+        sockets = self._sockets.get(user_id)
+        if sockets is not None and socket in sockets:
+            sockets.discard(socket)
+            websockets_open.dec()
+            if not sockets:
+                self._sockets.pop(user_id)
 
     def deliver(self, body: Mapping[str, Any]) -> None:
-        """Hand a push to every socket of its user in this process (on the subscription's thread)."""
+        """Hand a push over to the loop (called on the subscription's thread)."""
         parsed = parse_fanout(body)
         if parsed is None:
             return
-        user_id, message = parsed
-        with self._lock:
-            targets = list(self._sockets.get(user_id, ()))
-        for socket_queue in targets:
-            _put_dropping_oldest(socket_queue, message)
+        try:
+            self._loop.call_soon_threadsafe(self._forward, *parsed)
+        except RuntimeError:  # the loop closed: the listener is stopping
+            logger.debug('live push after the listener stopped')
 
-    def stop(self) -> None:
-        """Stop the subscription (tests; a process that exits just ends the daemon thread)."""
-        self._subscription.stop(STOP_TIMEOUT_SECONDS)
-
-    def _detach(self, user_id: str, socket_queue: SocketQueue) -> None:
-        with self._lock:
-            sockets = self._sockets.get(user_id)
-            if sockets is not None:
-                sockets.discard(socket_queue)
-                if not sockets:
-                    self._sockets.pop(user_id)
-
-
-def _put_dropping_oldest(socket_queue: SocketQueue, message: Mapping[str, Any]) -> None:
-    # Only the subscription's thread puts: after taking one out there is room.
-    try:
-        socket_queue.put_nowait(message)
-    except queue.Full:
-        with contextlib.suppress(queue.Empty):
-            socket_queue.get_nowait()
-        socket_queue.put_nowait(message)
-
-
-def socket_hub(app: Flask) -> SocketHub:
-    """The hub of this process, started on first use."""
-    with _hub_lock:
-        hub = app.extensions.get(HUB_KEY)
-        if hub is None:
-            hub = SocketHub(settings_of(app).broker_url)
-            app.extensions[HUB_KEY] = hub
-    return hub
+    def _forward(self, user_id: str, message: Mapping[str, Any]) -> None:
+        for socket in self._sockets.get(user_id, ()):
+            socket.push(message)

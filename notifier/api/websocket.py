@@ -7,99 +7,89 @@ the socket gets a ``hello`` (with the unread count) and then the unread items,
 oldest first; after that every new item of the user, pushed through this
 process's live subscription. Each item is sent to a socket once; read items
 are never sent again on reconnect (only unread ones are).
+
+Served on an asyncio event loop by the ``websockets`` library (the listener of
+``notifier/api/socket_listener.py``), not by Flask: an open socket costs a
+few kilobytes, not a thread (docs/decisions/0021-websockets-on-an-event-loop.md).
 """
 
-import json
-import queue
-import time
+import asyncio
 from collections.abc import Mapping
-from http import HTTPStatus
+from concurrent.futures import Executor
 from typing import Any, Final
 
-import flask
-from flask.blueprints import BlueprintSetupState
-from flask_sock import Sock  # type: ignore[import-untyped]
+from flask import Flask
+from sqlalchemy.orm import Session
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
 
-from notifier.api.errors import ApiError
-from notifier.api.socket_hub import SentOnce, SocketQueue, socket_hub
+from notifier.api.socket_handshake import admit
+from notifier.api.socket_hub import LiveSocket, SocketHub
 from notifier.extensions import db
 from notifier.inbox.pushes import hello_message, socket_message
-from notifier.inbox.store import unread_backlog, unread_count
-from notifier.inbox.tokens import BadTokenError, verify_token
+from notifier.inbox.store import BACKLOG_LIMIT, unread_backlog, unread_count
 from notifier.settings import settings_of
 
-#: How long a first connection waits for the process's subscription before it reads the backlog.
-READY_TIMEOUT_SECONDS: Final = 10.0
-#: How often a socket's thread looks up from its queue (to notice a closed socket).
-POLL_SECONDS: Final = 1.0
 #: Pings keep proxies from closing an idle socket and find clients that vanished.
 PING_INTERVAL_SECONDS: Final = 25
-#: Clients send nothing the server needs; a big message is a misbehaving client.
+#: Clients send nothing the server needs; a big message is a misbehaving client (closed with 1009).
 MAX_CLIENT_MESSAGE_BYTES: Final = 4096
-
-websocket_blueprint = flask.Blueprint('websocket', __name__)
-sock = Sock()
-
-
-@websocket_blueprint.record_once
-def _socket_options(state: BlueprintSetupState) -> None:
-    state.app.config.setdefault('SOCK_SERVER_OPTIONS', {
-        'ping_interval': PING_INTERVAL_SECONDS, 'max_message_size': MAX_CLIENT_MESSAGE_BYTES,
-    })
+#: The unread items and the count sent on connect.
+Unread = tuple[list[dict[str, Any]], int]
 
 
-@websocket_blueprint.before_request
-def _authenticate() -> None:
-    """Refuse the upgrade (401) unless the token is valid; remember whose socket it is."""
-    token = flask.request.args.get('token', '')
-    try:
-        flask.g.websocket_user_id = verify_token(settings_of().websocket_secret, token, time.time())
-    except BadTokenError as error:
-        raise ApiError(HTTPStatus.UNAUTHORIZED, 'unauthorized', 'websocket token refused: {0}'.format(error))
+def read_unread(app: Flask, user_id: str) -> Unread:
+    """The unread backlog (socket messages, oldest first) and the unread count; on a worker thread."""
+    with app.app_context(), Session(db.engine) as session:  # no database connection held by the socket
+        backlog = [socket_message(unread_item) for unread_item in unread_backlog(session, user_id)]
+        # A backlog shorter than its limit is every unread item: no second query.
+        unread = len(backlog) if len(backlog) < BACKLOG_LIMIT else unread_count(session, user_id)
+    return backlog, unread
 
 
-def serve_socket(ws: Any) -> None:
-    """Serve one socket until the client leaves."""
-    user_id: str = flask.g.websocket_user_id
-    hub = socket_hub(flask.current_app._get_current_object())  # type: ignore[attr-defined]  # noqa: WPS437
-    hub.ready.wait(READY_TIMEOUT_SECONDS)
-    # Attach before reading the backlog: an item filed in between arrives as a push (sent once).
-    with hub.attached(user_id) as socket_queue:
-        _converse(ws, user_id, socket_queue)
+class SocketService:
+    """Admits handshakes with a valid token and serves each admitted socket until it closes."""
 
+    def __init__(self, app: Flask, hub: SocketHub, database: Executor) -> None:
+        """``database`` runs the backlog reads (blocking SQLAlchemy calls) off the event loop."""
+        self._app = app
+        self._secret = settings_of(app).websocket_secret
+        self._hub = hub
+        self._database = database
 
-def _converse(ws: Any, user_id: str, socket_queue: SocketQueue) -> None:
-    sent = SentOnce()
-    session = db.session()
-    backlog = [socket_message(unread_item) for unread_item in unread_backlog(session, user_id)]
-    unread = unread_count(session, user_id)
-    db.session.remove()  # hold no database connection for the life of the socket
-    _send(ws, hello_message(user_id, unread))
-    for backlog_message in backlog:
-        _send_once(ws, sent, backlog_message)
-    while ws.connected:
-        _drop_incoming(ws)
+    def admit(self, connection: ServerConnection, request: Request) -> Response | None:
+        """Refuse what is not a handshake to ``/ws`` with a valid token; remember whose socket it is."""
+        return admit(self._secret, connection, request)
+
+    async def serve(self, connection: ServerConnection) -> None:
+        """Serve one socket until the client leaves."""
+        user_id = connection.username
+        socket = LiveSocket(connection)
+        # Attach before reading the backlog: an item filed in between arrives as a push (sent once).
+        self._hub.attach(user_id, socket)
         try:
-            pushed = socket_queue.get(timeout=POLL_SECONDS)
-        except queue.Empty:
-            continue
-        _send_once(ws, sent, pushed)
+            await self._converse(connection, socket, user_id)
+        except ConnectionClosed:
+            return
+        finally:
+            self._hub.detach(user_id, socket)
+
+    async def _converse(self, connection: ServerConnection, socket: LiveSocket, user_id: str) -> None:
+        loop = asyncio.get_running_loop()
+        backlog, unread = await loop.run_in_executor(self._database, read_unread, self._app, user_id)
+        await socket.open_with(hello_message(user_id, unread), backlog)
+        # Nothing a client says changes anything: drop what it sends until it closes.
+        async for _ in connection:  # noqa: WPS328 - the loop only drains the connection
+            pass  # noqa: WPS420
 
 
-def _drop_incoming(ws: Any) -> None:
-    """Nothing a client says changes anything: drop what it sent."""
-    received = ws.receive(timeout=0)
-    while received is not None:
-        received = ws.receive(timeout=0)
-
-
-def _send_once(ws: Any, sent: SentOnce, message: Mapping[str, Any]) -> None:
-    if sent.first_time(str(message['id'])):
-        _send(ws, message)
-
-
-def _send(ws: Any, message: Mapping[str, Any]) -> None:
-    ws.send(json.dumps(message, ensure_ascii=False, separators=(',', ':')))
-
-
-sock.route('/ws', bp=websocket_blueprint)(serve_socket)
+def socket_options() -> Mapping[str, Any]:
+    """websockets' options for ``/ws``: small limits and no compression keep each socket a few kilobytes."""
+    return {
+        'compression': None,  # the messages are small; deflate would cost ~100 KB of zlib state per socket
+        'max_size': MAX_CLIENT_MESSAGE_BYTES,
+        'max_queue': 4,
+        'ping_interval': PING_INTERVAL_SECONDS,
+        'server_header': 'notifier',
+    }

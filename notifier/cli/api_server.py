@@ -27,14 +27,16 @@ def api_workers(settings: Settings, workers: int | None) -> int:
 
 
 def exec_gunicorn(bind: str, workers: int, threads: int) -> None:
-    """Replace this process with gunicorn serving the app (its config: metrics and log format)."""
+    """Replace this process with gunicorn serving the app (its config: metrics, log format, ``/ws``)."""
     prepare_multiprocess_dir(os.environ)  # every worker's metrics, summed by /metrics
+    # Each worker's post_worker_init serves /ws on this host and NOTIFIER_WEBSOCKET_PORT.
+    os.environ['NOTIFIER_API_HOST'] = bind.rsplit(':', 1)[0]
     gunicorn = shutil.which('gunicorn', path=os.path.dirname(sys.executable)) or 'gunicorn'
     os.execv(gunicorn, [  # noqa: S606 - replaces this process with gunicorn on purpose
         gunicorn,
         '--config', GUNICORN_CONFIG,
         '--workers', str(workers),
-        # Threads: a WebSocket (/ws) holds a thread while it is open.
+        # Threads serve HTTP requests; each worker serves /ws on its own listener (post_worker_init).
         '--threads', str(threads),
         '--bind', bind,
         # No gunicorn access log: the app logs one line per request with its request id,

@@ -7,6 +7,7 @@ from flask import Flask
 from flask.cli import ScriptInfo, pass_script_info
 from werkzeug.serving import run_simple
 
+from notifier.api.socket_listener import start_socket_listener
 from notifier.cli.api_server import api_workers, exec_gunicorn, serving_options
 from notifier.settings import MAX_PORT, settings_of
 from notifier.stopping import StopSignal
@@ -52,7 +53,7 @@ def run_api(
     workers: int | None,
     threads: int | None,
 ) -> None:
-    """Serve the HTTP API: gunicorn in production (or with workers), Flask's server in development."""
+    """Serve the HTTP API (gunicorn in production or with workers, else Flask's server) and /ws beside it."""
     app = _app(script_info)
     settings = settings_of(app)
     if not settings.tokens:
@@ -62,6 +63,7 @@ def run_api(
     gunicorn_workers = api_workers(settings, workers)
     if gunicorn_workers:
         exec_gunicorn('{0}:{1}'.format(bind_host, bind_port), gunicorn_workers, threads or settings.api_threads)
+    start_socket_listener(app, bind_host, settings.websocket_port)
     run_simple(bind_host, bind_port, app, threaded=True, use_reloader=False)
 
 

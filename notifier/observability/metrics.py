@@ -12,7 +12,7 @@ Names follow Prometheus conventions: counters end in ``_total`` once exposed
 
 from typing import Final
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 #: Latency buckets of an API request (seconds): fast reads up to a slow publish.
 REQUEST_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
@@ -75,4 +75,9 @@ delivery_latency_seconds = Histogram(
     'usual and delayed notifications include their intended wait',
     ['channel', 'urgency', 'scale'],
     buckets=LATENCY_BUCKETS,
+)
+websockets_open = Gauge(
+    'notifier_websockets_open',
+    'WebSockets open on /ws (summed over the live API processes)',
+    multiprocess_mode='livesum',
 )

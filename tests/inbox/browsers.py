@@ -1,13 +1,17 @@
 """A browser tab as the tests see it: a WebSocket client that reads JSON messages, and HTTP calls."""
 
 import json
+from contextlib import ExitStack
+from dataclasses import dataclass
+from http import HTTPStatus
 from http.client import HTTPConnection
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote, urlsplit
 from urllib.request import Request, urlopen
 
 import pytest
-from simple_websocket import Client  # type: ignore[import-untyped]
+from websockets.sync.client import connect
 
 from tests.plugins.app import AUTH
 
@@ -15,17 +19,23 @@ from tests.plugins.app import AUTH
 RECEIVE_TIMEOUT = 30
 
 
+def socket_url(socket_base: str, token: str) -> str:
+    """``ws://host:port/ws?token=…`` on an API process's ``/ws`` listener."""
+    return '{0}/ws?token={1}'.format(socket_base, quote(token, safe=''))
+
+
 class Tab:
     """One open ``/ws`` connection of a user."""
 
-    def __init__(self, base_url: str, token: str) -> None:
-        ws_url = '{0}/ws?token={1}'.format(base_url.replace('http://', 'ws://', 1), quote(token, safe=''))
-        self._client = Client.connect(ws_url)
+    def __init__(self, socket_base: str, token: str) -> None:
+        self._stack = ExitStack()  # closed by close(), or with the test's API process
+        self._client = self._stack.enter_context(connect(socket_url(socket_base, token), open_timeout=RECEIVE_TIMEOUT))
 
     def next_message(self) -> dict[str, Any]:
         """The next message the server sent (fails the test when none comes)."""
-        received = self._client.receive(timeout=RECEIVE_TIMEOUT)
-        if received is None:
+        try:
+            received = self._client.recv(timeout=RECEIVE_TIMEOUT)
+        except TimeoutError:
             pytest.fail('no websocket message within {0}s'.format(RECEIVE_TIMEOUT))
         decoded: dict[str, Any] = json.loads(received)
         return decoded
@@ -38,23 +48,41 @@ class Tab:
 
     def close(self) -> None:
         """Close the tab."""
-        self._client.close()
+        self._stack.close()
 
 
-def handshake_status(base_url: str, token: str | None) -> int:
-    """The HTTP status a browser's WebSocket handshake gets (101 when it is accepted)."""
-    parsed = urlsplit(base_url)
+HANDSHAKE = MappingProxyType({
+    'Connection': 'Upgrade',
+    'Upgrade': 'websocket',
+    'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+    'Sec-WebSocket-Version': '13',
+})
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An HTTP answer of the ``/ws`` listener: its status and its body (JSON decoded; ``None`` for a 101)."""
+
+    status: int
+    json: Any
+
+
+def plain_get(socket_base: str, path: str, handshake: bool) -> Answer:
+    """A GET to the ``/ws`` listener, with a browser's handshake headers or without."""
+    parsed = urlsplit(socket_base)
     connection = HTTPConnection(parsed.hostname or '127.0.0.1', parsed.port, timeout=RECEIVE_TIMEOUT)
-    path = '/ws' if token is None else '/ws?token={0}'.format(quote(token, safe=''))
-    connection.request('GET', path, headers={
-        'Connection': 'Upgrade',
-        'Upgrade': 'websocket',
-        'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
-        'Sec-WebSocket-Version': '13',
-    })
-    status = connection.getresponse().status
+    connection.request('GET', path, headers=dict(HANDSHAKE) if handshake else {})
+    response = connection.getresponse()
+    body = None if response.status == HTTPStatus.SWITCHING_PROTOCOLS else response.read().decode()
     connection.close()
-    return status
+    is_json = response.getheader('Content-Type') == 'application/json'
+    return Answer(response.status, json.loads(body) if body and is_json else body)
+
+
+def handshake_status(socket_base: str, token: str | None) -> int:
+    """The HTTP status a browser's WebSocket handshake gets (101 when it is accepted)."""
+    path = '/ws' if token is None else '/ws?token={0}'.format(quote(token, safe=''))
+    return plain_get(socket_base, path, handshake=True).status
 
 
 def call_api(base_url: str, method: str, path: str, body: Any = None) -> Any:

@@ -9,7 +9,7 @@ from notifier.extensions import db
 from notifier.models import User
 from tests.channels_links.stub_provider import serving
 from tests.inbox.browsers import Tab, call_api
-from tests.inbox.conftest import token_for
+from tests.inbox.conftest import Api, token_for
 from tests.integration.queries import deliveries_of
 from tests.plugins.app import running_consumers, wait_for
 
@@ -23,7 +23,7 @@ def _all_sent(app: Flask, notification_id: str, count: int) -> bool:
 
 
 def test_one_notification_reaches_the_live_socket_the_sms_provider_and_the_push_provider(
-    inbox_app: Flask, api_processes: Callable[[], str], monkeypatch: pytest.MonkeyPatch,
+    inbox_app: Flask, api_processes: Callable[..., Api], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     with inbox_app.app_context():
         anna = db.session.get(User, 'anna')
@@ -35,10 +35,10 @@ def test_one_notification_reaches_the_live_socket_the_sms_provider_and_the_push_
         monkeypatch.setenv('NOTIFIER_SMS_URL', sms.url)
         monkeypatch.setenv('NOTIFIER_PUSH_URL', push.url)
         api = api_processes()
-        tab = Tab(api, token_for('anna'))
+        tab = Tab(api.ws, token_for('anna'))
         tab.hello_and_backlog()
         with running_consumers(inbox_app):
-            accepted = call_api(api, 'POST', '/api/v1/events', {
+            accepted = call_api(api.url, 'POST', '/api/v1/events', {
                 'meta': {'urgency': 'immediate', 'user_id': 'anna'},
                 'type': 'info',
                 'channels': ['websocket', 'sms', 'push'],

@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 
 from notifier.settings import SETTINGS_KEY, settings_of
-from tests.inbox.conftest import ApiProcesses
+from tests.inbox.conftest import Api, ApiProcesses
 from tests.plugins.app import TOKEN
 
 #: One token per scope, as an operator would list them in NOTIFIER_API_TOKENS.
@@ -48,8 +48,8 @@ def shared_secret_app(app: Flask) -> Flask:
 
 
 @pytest.fixture
-def api_process(shared_secret_app: Flask, tmp_path: Path) -> Iterator[str]:
-    """A real API process (``/ws`` needs a real server) on the test's database; its base URL."""
+def api_process(shared_secret_app: Flask, tmp_path: Path) -> Iterator[Api]:
+    """A real API process (``/ws`` needs a real server) on the test's database; its URLs."""
     settings = settings_of(shared_secret_app)
     processes = ApiProcesses({
         **os.environ,

@@ -12,14 +12,15 @@ from urllib.parse import quote
 
 import pytest
 from flask import Flask
-from simple_websocket import Client  # type: ignore[import-untyped]
+from websockets.sync.client import connect
 
 from notifier.extensions import db
 from notifier.inbox.store import NewItem, file_item
 from notifier.inbox.tokens import BadTokenError, issue_token, verify_token
 from notifier.pipeline.users_setup import links_from_settings
 from notifier.settings import settings_of
-from tests.inbox.browsers import RECEIVE_TIMEOUT, handshake_status
+from tests.inbox.browsers import RECEIVE_TIMEOUT, handshake_status, socket_url
+from tests.inbox.conftest import Api
 from tests.integration.queries import post_event, welcome_to
 from tests.plugins.app import AUTH
 from tests.security.conftest import SHARED_SECRET, bearer
@@ -57,9 +58,7 @@ def _file_unread(flask_app: Flask, user_id: str, title: str) -> None:
 
 
 def _receive(client: Any) -> dict[str, Any]:
-    received = client.receive(timeout=RECEIVE_TIMEOUT)
-    assert received is not None, 'no websocket message within {0}s'.format(RECEIVE_TIMEOUT)
-    decoded: dict[str, Any] = json.loads(received)
+    decoded: dict[str, Any] = json.loads(client.recv(timeout=RECEIVE_TIMEOUT))
     return decoded
 
 
@@ -69,36 +68,31 @@ def _marketing_enabled(flask_app: Flask, user_id: str) -> bool:
 
 
 def test_annas_socket_gets_annas_items_even_when_it_asks_for_boris(
-    shared_secret_app: Flask, api_process: str,
+    shared_secret_app: Flask, api_process: Api,
 ) -> None:
     _file_unread(shared_secret_app, 'anna', 'Для Анны')
     _file_unread(shared_secret_app, 'boris', 'Для Бориса')
-    ws_url = '{0}/ws?token={1}&user_id=boris&user=boris'.format(
-        api_process.replace('http://', 'ws://', 1), quote(_socket_token('anna'), safe=''),
-    )
+    ws_url = '{0}&user_id=boris&user=boris'.format(socket_url(api_process.ws, _socket_token('anna')))
 
-    client = Client.connect(ws_url)
-    try:
+    with connect(ws_url, open_timeout=RECEIVE_TIMEOUT) as client:
         hello = _receive(client)
         backlog = [_receive(client) for _ in range(hello['unread'])]
-    finally:
-        client.close()
 
     assert hello == {'type': 'hello', 'user_id': 'anna', 'unread': 1}
     assert [message['title'] for message in backlog] == ['Для Анны']
 
 
 def test_a_websocket_token_with_another_users_id_spliced_in_is_refused(
-    shared_secret_app: Flask, api_process: str,
+    shared_secret_app: Flask, api_process: Api,
 ) -> None:
     anna = _socket_token('anna')
     boris_id = base64.urlsafe_b64encode(b'boris').decode().rstrip('=')
     renamed = '{0}.{1}'.format(boris_id, anna.split('.', 1)[1])
     spliced = _spliced(_socket_token('boris'), anna)
 
-    assert handshake_status(api_process, anna) == 101
-    assert handshake_status(api_process, renamed) == 401
-    assert handshake_status(api_process, spliced) == 401
+    assert handshake_status(api_process.ws, anna) == 101
+    assert handshake_status(api_process.ws, renamed) == 401
+    assert handshake_status(api_process.ws, spliced) == 401
     for forged in (renamed, spliced):
         with pytest.raises(BadTokenError, match='bad signature'):
             verify_token(SHARED_SECRET, forged, time.time())
@@ -140,7 +134,7 @@ def test_annas_unsubscribe_link_turns_off_only_anna(shared_secret_app: Flask) ->
     assert _marketing_enabled(shared_secret_app, 'boris')
 
 
-def test_one_kind_of_token_is_not_accepted_as_the_other(shared_secret_app: Flask, api_process: str) -> None:
+def test_one_kind_of_token_is_not_accepted_as_the_other(shared_secret_app: Flask, api_process: Api) -> None:
     socket_token = _socket_token('anna')
     unsubscribe_token = _unsubscribe_token(shared_secret_app, 'user:anna')
 
@@ -148,5 +142,5 @@ def test_one_kind_of_token_is_not_accepted_as_the_other(shared_secret_app: Flask
 
     assert unsubscribed.status_code == 400
     assert _marketing_enabled(shared_secret_app, 'anna')
-    assert handshake_status(api_process, unsubscribe_token) == 401
-    assert handshake_status(api_process, socket_token) == 101
+    assert handshake_status(api_process.ws, unsubscribe_token) == 401
+    assert handshake_status(api_process.ws, socket_token) == 101
