@@ -33,6 +33,9 @@ ADMIN: Final = 'admin'
 #: RFC 6750: a 401 names the scheme the client should use.
 CHALLENGE = MappingProxyType({'WWW-Authenticate': 'Bearer'})
 
+_DIGESTS_KEY: Final = 'notifier.token_digests'
+#: Each configured token's SHA-256 digest and its scopes.
+Digests = tuple[tuple[bytes, frozenset[str]], ...]
 View = TypeVar('View', bound=Callable[..., Any])
 _DECLARED: weakref.WeakKeyDictionary[Callable[..., Any], str] = weakref.WeakKeyDictionary()
 
@@ -91,10 +94,22 @@ def _granted_scopes(offered: str) -> frozenset[str] | None:
     offered_digest = _digest(offered)
     matches = [
         scopes
-        for token, scopes in settings_of().token_scopes.items()
-        if hmac.compare_digest(offered_digest, _digest(token))
+        for digest, scopes in _configured_digests()
+        if hmac.compare_digest(offered_digest, digest)
     ]
     return matches[0] if matches else None
+
+
+def _configured_digests() -> Digests:
+    """Each configured token's digest and scopes, parsed and hashed once per app (not per request)."""
+    settings = settings_of()
+    cached: tuple[str, Digests] | None = current_app.extensions.get(_DIGESTS_KEY)
+    if cached is not None and cached[0] == settings.api_tokens:
+        return cached[1]
+    scopes_of = settings.token_scopes
+    digests = tuple((_digest(token), scopes) for token, scopes in scopes_of.items())
+    current_app.extensions[_DIGESTS_KEY] = (settings.api_tokens, digests)
+    return digests
 
 
 def _digest(token: str) -> bytes:

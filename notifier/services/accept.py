@@ -22,8 +22,8 @@ from notifier.models import Notification, NotificationStatus
 from notifier.models.base import new_id, utcnow
 from notifier.notification_types import NOTIFICATION_TYPES
 from notifier.observability.log_context import bound
-from notifier.services.announcements import add_with_outbox, kept_after_commit
-from notifier.services.companions import add_companions
+from notifier.services.announcements import commit_alone, insert_with_outbox
+from notifier.services.companions import add_companions, brings_rows
 
 logger = logging.getLogger(__name__)
 
@@ -55,10 +55,13 @@ def request_hash(raw_body: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _existing(session: Session, idempotency_key: str, body_hash: str) -> Accepted:
+def _existing(session: Session, idempotency_key: str, body_hash: str) -> Accepted | None:
+    """The notification a key already names (a replay), or ``None`` (a conflict raises)."""
     notification = session.scalars(
         select(Notification).where(Notification.idempotency_key == idempotency_key),
-    ).one()
+    ).one_or_none()
+    if notification is None:
+        return None
     same_request(notification.request_hash, body_hash, idempotency_key)
     return Accepted(notification, created=False)
 
@@ -78,23 +81,40 @@ def accept_event(
     idempotency_key: str | None,
     intake: Intake,
 ) -> Accepted:
-    """Store a validated event as a notification with its outbox row (and its mailing or new user)."""
+    """Store a validated event as a notification with its outbox row (and its mailing or new user).
+
+    One commit. Without a key and without other rows, on PostgreSQL, one autocommitted statement
+    (:func:`~notifier.services.announcements.commit_alone`); else Core inserts, the companions, a commit.
+    """
     body_hash = request_hash(raw_body)
     if idempotency_key is not None:
-        found = session.scalar(select(Notification.id).where(Notification.idempotency_key == idempotency_key))
-        if found is not None:
-            return _existing(session, idempotency_key, body_hash)
+        replayed = _existing(session, idempotency_key, body_hash)
+        if replayed is not None:
+            return replayed
     notification = new_notification(event, body_hash, idempotency_key, intake.default_locale)
-    add_with_outbox(session, notification)
-    add_companions(session, notification, event['meta'].get('audience'), local_directory=intake.local_directory)
+    local_directory = intake.local_directory
+    alone = idempotency_key is None and not brings_rows(notification, local_directory=local_directory)
+    if alone and commit_alone(session, notification):
+        return _accepted(notification)
     try:
-        with kept_after_commit(session):
-            session.commit()
-    except IntegrityError:
+        insert_with_outbox(session, [notification])
+        add_companions(session, notification, event['meta'].get('audience'), local_directory=local_directory)
+        session.commit()
+    except IntegrityError as error:
         session.rollback()
-        if idempotency_key is None:
-            raise
-        return _existing(session, idempotency_key, body_hash)
+        return _raced(session, idempotency_key, body_hash, error)
+    return _accepted(notification)
+
+
+def _raced(session: Session, idempotency_key: str | None, body_hash: str, error: IntegrityError) -> Accepted:
+    """Another request stored the same key first: a replay of it (or a conflict); else ``error`` is raised."""
+    replayed = None if idempotency_key is None else _existing(session, idempotency_key, body_hash)
+    if replayed is None:
+        raise error
+    return replayed
+
+
+def _accepted(notification: Notification) -> Accepted:
     with bound(notification_id=notification.id):
         logger.info('accepted a %s notification (%s, %s)', notification.type, notification.urgency, notification.scale)
     return Accepted(notification, created=True)
@@ -103,13 +123,19 @@ def accept_event(
 def new_notification(
     event: Mapping[str, Any], body_hash: str, idempotency_key: str | None, default_locale: str,
 ) -> Notification:
-    """The notification of a validated event, not yet added (its id and acceptance time set now)."""
+    """The notification of a validated event, every column set (its id and acceptance time now), not in a session.
+
+    :func:`~notifier.services.announcements.insert_with_outbox` writes it; the object is only read after.
+    """
     meta = event['meta']
     event_fields = event['event_fields']
     kind = NOTIFICATION_TYPES[event['notification_type']]
+    user_id = event_fields.get('user_id')
+    fallback_user_id = None if user_id is None else str(user_id)
     return Notification(
         id=new_id(),
         created_at=utcnow(),
+        occurrence_id=None,
         idempotency_key=idempotency_key,
         request_hash=body_hash,
         type=kind.name,
@@ -120,13 +146,9 @@ def new_notification(
         locale=meta['locale'] or default_locale,
         channels=list(dict.fromkeys(event['channels'])),
         recipient_email=meta['email'] or event_fields.get('email'),
-        recipient_id=meta['user_id'] or _as_text(event_fields.get('user_id')),
+        recipient_id=meta['user_id'] or fallback_user_id,
         fields=event_fields,
         content_id=event['content_id'],
         scheduled_at=meta['scheduled_at'],
         status=NotificationStatus.accepted,
     )
-
-
-def _as_text(user_id: Any) -> str | None:
-    return None if user_id is None else str(user_id)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from notifier.models import Notification
 from notifier.services.accept import Intake, new_notification, request_hash
-from notifier.services.announcements import add_with_outbox, kept_after_commit
+from notifier.services.announcements import insert_with_outbox
 from notifier.services.companions import add_companions
 
 
@@ -56,12 +56,14 @@ COMMIT_TRIES = 2
 
 
 def accept_batch(session: Session, entries: Sequence[BatchEntry], intake: Intake) -> list[EntryResult]:
-    """Store the batch's valid new events in one transaction; one result per entry, in order."""
+    """Store the batch's valid new events in one transaction; one result per entry, in order.
+
+    The new notifications and their outbox rows go in with one multi-row ``INSERT`` each.
+    """
     for attempt in range(1, COMMIT_TRIES + 1):
         judged = _judged(session, entries, intake)
         try:
-            with kept_after_commit(session):
-                session.commit()
+            _store(session, entries, judged, intake)
         except IntegrityError:
             session.rollback()
             if attempt == COMMIT_TRIES:
@@ -71,16 +73,30 @@ def accept_batch(session: Session, entries: Sequence[BatchEntry], intake: Intake
     raise AssertionError('unreachable')
 
 
+def _store(session: Session, entries: Sequence[BatchEntry], judged: Sequence[EntryResult], intake: Intake) -> None:
+    """The accepted entries' notifications and outbox rows (one multi-row ``INSERT`` each), their companions; commit."""
+    accepted = [
+        (entry, outcome.notification)
+        for entry, outcome in zip(entries, judged)
+        if outcome.status == EntryStatus.accepted and outcome.notification is not None and entry.event is not None
+    ]
+    insert_with_outbox(session, [notification for _, notification in accepted])
+    for entry, notification in accepted:
+        audience = entry.event['meta'].get('audience') if entry.event is not None else None
+        add_companions(session, notification, audience, local_directory=intake.local_directory)
+    session.commit()
+
+
 def _judged(session: Session, entries: Sequence[BatchEntry], intake: Intake) -> list[EntryResult]:
     keys = [entry.idempotency_key for entry in entries]
     known = {
         notification.idempotency_key: notification
         for notification in session.scalars(select(Notification).where(Notification.idempotency_key.in_(keys)))
     }
-    return [_judge(session, entry, known, intake) for entry in entries]
+    return [_judge(entry, known, intake) for entry in entries]
 
 
-def _judge(session: Session, entry: BatchEntry, known: dict[str | None, Notification], intake: Intake) -> EntryResult:
+def _judge(entry: BatchEntry, known: dict[str | None, Notification], intake: Intake) -> EntryResult:
     if entry.event is None:
         return EntryResult(EntryStatus.invalid, errors=entry.errors)
     body_hash = request_hash(entry.raw)
@@ -90,8 +106,5 @@ def _judge(session: Session, entry: BatchEntry, known: dict[str | None, Notifica
             return EntryResult(EntryStatus.conflict)
         return EntryResult(EntryStatus.replayed, found)
     notification = new_notification(entry.event, body_hash, entry.idempotency_key, intake.default_locale)
-    add_with_outbox(session, notification)
-    audience = entry.event['meta'].get('audience')
-    add_companions(session, notification, audience, local_directory=intake.local_directory)
     known[entry.idempotency_key] = notification  # the same key later in the batch replays or conflicts it
     return EntryResult(EntryStatus.accepted, notification)

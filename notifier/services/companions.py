@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from notifier.implied_audiences import implied_audience
 from notifier.models import Notification
+from notifier.notification_types import NOTIFICATION_TYPES
 from notifier.services.mailings import add_mailing
 from notifier.services.registration import register_recipient
 
@@ -20,3 +21,8 @@ def add_companions(
         add_mailing(session, notification, audience)
     if local_directory:
         register_recipient(session, notification)
+
+
+def brings_rows(notification: Notification, *, local_directory: bool) -> bool:
+    """Whether :func:`add_companions` may write a row for it (a mailing, a user)."""
+    return notification.is_bulk or (local_directory and NOTIFICATION_TYPES[notification.type].registers)

@@ -102,3 +102,20 @@ def test_health_and_readiness(app: Flask) -> None:
 
     assert client.get('/healthz').json == {'status': 'ok'}
     assert client.get('/readyz').json == {'status': 'ready'}
+
+
+def test_a_lone_event_is_stored_with_its_outbox_row_and_leaves_the_pool_transactional(app: Flask) -> None:
+    """No key, no mailing, no user: one autocommitted statement on PostgreSQL; the pool gets its connection back."""
+    lone = {'type': 'info', 'meta': {'email': 'lone@example.com'}, 'fields': {'title': 't', 'text': 'x'}}
+    client = app.test_client()
+
+    accepted = [post_event(client, lone) for _ in range(3)]
+
+    assert [response.status_code for response in accepted] == [202, 202, 202]
+    with app.app_context():
+        rows = db.session.scalars(db.select(OutboxMessage).order_by(OutboxMessage.id)).all()
+        assert [row.payload['notification_id'] for row in rows] == [response.json['id'] for response in accepted]
+        assert all(row.headers and row.headers.get('x-notifier-request-id') for row in rows)
+        db.session.execute(db.delete(OutboxMessage))
+        db.session.rollback()  # a transaction again: the delete is undone
+        assert len(db.session.scalars(db.select(OutboxMessage)).all()) == 3

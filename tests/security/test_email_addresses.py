@@ -6,11 +6,12 @@ import pkgutil
 from typing import Any
 
 import pytest
+from email_validator import EmailNotValidError, validate_email
 from flask import Flask
 from marshmallow import Schema, ValidationError, fields
 
 from notifier import schemas as schema_package
-from notifier.schemas.addresses import EmailAddress, check_email
+from notifier.schemas.addresses import MAX_EMAIL_LENGTH, EmailAddress, check_email, is_email
 from notifier.schemas.events import BulkAudienceSchema, EventMetaSchema
 from notifier.schemas.schedules import AudienceSchema
 from tests.plugins.app import AUTH
@@ -131,3 +132,26 @@ def test_the_document_shows_the_rule_as_an_email_format(app: Flask) -> None:
     listed_emails = schemas['BulkAudience']['properties']['emails']
     assert (meta_email['format'], meta_email['maxLength']) == ('email', 254)
     assert listed_emails['items']['format'] == 'email'
+
+
+#: Addresses the plain-address shortcut sees: it must answer as email-validator does for each.
+SHORTCUT_CASES = (
+    *BAD_ADDRESSES,
+    *GOOD_ADDRESSES,
+    'a.b@example.com', '.ab@example.com', 'ab.@example.com', 'a..b@example.com', 'a+b-c_d@example.com',
+    '{0}@example.com'.format('x' * 64), '{0}@example.com'.format('x' * 65), 'a@b@example.com', '@example.com',
+    'ab@', 'ab@example', 'ab@example.com.', 'ab@-example.com', 'ab@exa_mple.com', 'ab@example.test',
+    'ab@EXAMPLE.COM', 'ab@пример.рф', 'ab@example.com ', 'ab@xn--e1afmkfd.xn--p1ai', 'ab@1.2.3.4',
+)
+
+
+@pytest.mark.parametrize('address', SHORTCUT_CASES, ids=[repr(address)[:40] for address in SHORTCUT_CASES])
+def test_the_plain_address_shortcut_agrees_with_email_validator(address: str) -> None:
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError:
+        accepted = False
+    else:
+        accepted = len(address) <= MAX_EMAIL_LENGTH
+    for _ in range(2):  # the second time its domain may be remembered
+        assert is_email(address) is accepted
