@@ -35,6 +35,9 @@ def _ping_if_idle(dbapi_connection: Any, connection_record: Any, connection_prox
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute('SELECT 1')
+        cursor.close()
+        # The ping opened a transaction (the driver begins one before a statement); end it, so the
+        # connection is handed out idle, as the pool's reset left it (autocommit can then be switched).
+        dbapi_connection.rollback()
     except Exception as error:  # noqa: B902, WPS424 - any driver's error means this connection is unusable
         raise exc.DisconnectionError(str(error)) from error
-    cursor.close()

@@ -1,7 +1,9 @@
 """The HTTP API as a calling service sees it: auth, validation, idempotency, reading."""
 
+import pytest
 from flask import Flask
 
+from notifier import idle_ping
 from notifier.extensions import db
 from notifier.models import OutboxMessage
 from tests.integration.queries import WELCOME, post_event
@@ -102,6 +104,17 @@ def test_health_and_readiness(app: Flask) -> None:
 
     assert client.get('/healthz').json == {'status': 'ok'}
     assert client.get('/readyz').json == {'status': 'ready'}
+
+
+def test_a_lone_event_after_an_idle_spell_is_accepted(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The idle ping checks the connection first; it must hand it out idle, so the lone event can autocommit."""
+    monkeypatch.setattr(idle_ping, 'IDLE_PING_SECONDS', -1)  # every checkout is after an idle spell
+    lone = {'type': 'info', 'meta': {'email': 'after-idle@example.com'}, 'fields': {'title': 't', 'text': 'x'}}
+    client = app.test_client()
+
+    answers = [post_event(client, lone) for _ in range(2)]
+
+    assert [response.status_code for response in answers] == [202, 202], answers[-1].json
 
 
 def test_a_lone_event_is_stored_with_its_outbox_row_and_leaves_the_pool_transactional(app: Flask) -> None:
