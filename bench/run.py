@@ -16,7 +16,7 @@ The SMTP sink runs in a process of its own (``bench.sink``).
 
 Environment: BENCH_INDIVIDUAL (default 5000), BENCH_BULK_SMALL (10000), BENCH_BULK (100000),
 BENCH_RATE (200; observed at the sink, so R must stay below what the pipeline sustains), BENCH_INSTANT (100,
-posted 4 a second during the big mailing), BENCH_CONSUMERS (4 ``consume`` processes). Uses the machine's
+posted 4 a second during the big mailing), BENCH_CONSUMERS (2 ``consume`` processes, one per core). Uses the machine's
 PostgreSQL and RabbitMQ (a database and vhost of its own). BENCH_ONLY=rate measures only the raw ceiling and the
 rate-limit rows.
 """
@@ -54,7 +54,7 @@ BULK_SMALL = int(os.environ.get('BENCH_BULK_SMALL', '10000'))
 BULK = int(os.environ.get('BENCH_BULK', '100000'))
 RATE = float(os.environ.get('BENCH_RATE', '200'))  # observed at the sink: keep it below the pipeline's capacity
 INSTANT = int(os.environ.get('BENCH_INSTANT', '100'))
-CONSUMERS = int(os.environ.get('BENCH_CONSUMERS', '4'))
+CONSUMERS = int(os.environ.get('BENCH_CONSUMERS', '2'))
 RATE_ONLY = os.environ.get('BENCH_ONLY') == 'rate'
 RATE_SENDERS = (1, 3)
 EVENTS_PER_BATCH = 100

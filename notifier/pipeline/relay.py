@@ -22,6 +22,10 @@ logger = logging.getLogger(__name__)
 
 #: The relay's poll when PostgreSQL wakes it on every outbox write: only for a wake that was lost.
 SAFETY_POLL_SECONDS = 5.0
+#: A wake runs the pass this much later, so the writes of that moment go out in one pass. Every
+#: ``consume`` process is woken by every write: without the delay each single POST cost a pass in
+#: every process (a locking read each, all but one finding nothing) and went out alone.
+WAKE_DELAY_SECONDS = 0.02
 
 
 class Relay:
@@ -59,10 +63,10 @@ class Relay:
             finally:
                 end_session()  # a connection terminated meanwhile is discarded, never raised out of the timer
 
-    def _on_wake(self) -> None:
+    def _on_wake(self, delay: float = WAKE_DELAY_SECONDS) -> None:
         if not self._woken:
             self._woken = True
-            self._broker.call_later(0, self._run_woken)
+            self._broker.call_later(delay, self._run_woken)
 
     def _run_woken(self) -> None:
         self._woken = False
@@ -82,7 +86,7 @@ class Relay:
         if not self._broker.is_open:
             raise BrokerConnectionLostError('lost the RabbitMQ connection while relaying the outbox')
         if relayed >= OUTBOX_BATCH_SIZE:
-            self._on_wake()
+            self._on_wake(delay=0)  # a backlog: no reason to wait for more
 
 
 def woken_relay(app: Flask, broker: BrokerConnection, stopping: threading.Event) -> tuple[Relay, OutboxListener | None]:
