@@ -147,7 +147,9 @@ def _serve(connection: pika.BlockingConnection) -> None:
         connection.process_data_events(time_limit=1)
     except AMQPError as error:
         raise lost(error) from None
-    except (AttributeError, OSError) as error:  # what pika raises when its connection closed meanwhile
+    # What pika raises when its connection closed meanwhile: AttributeError, OSError, and ValueError
+    # ("Timeout closed before call") from the timer of an ioloop that was closed under it.
+    except (AttributeError, OSError, ValueError) as error:
         if connection.is_open:
             raise
         raise lost(AMQPConnectionError(repr(error))) from None

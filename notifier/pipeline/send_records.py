@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, exc, func, update
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Engine
 from sqlalchemy.sql.selectable import TableValuedAlias
 
 from notifier.channels.base import SendResult, SendStatus
@@ -120,6 +121,12 @@ def _run_and_commit(context: StageContext, work: Callable[[], Kept]) -> Kept:
         # The connection died (terminated, failover): drop it without another round trip; a rollback
         # that raised here made the whole batch fail after its mails were out.
         discard_session()
+        # The pooled connections likely died with it (a restart, a failover, backends terminated) and
+        # nothing pings them on checkout: start the next try from new ones, or each dead one in the pool
+        # costs a try, and running out of tries is what sends a chunk twice.
+        bind = context.session.get_bind()
+        if isinstance(bind, Engine):
+            bind.dispose()
         raise
     return done
 
