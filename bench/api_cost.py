@@ -22,19 +22,21 @@ from bench.run import (
     CLIENT_THREADS,
     EVENTS_PER_BATCH,
     PYTHON,
-    TOKEN,
     _healthy,
     KeepAliveClient,
     Service,
     cpu_seconds,
     free_port,
     individual_event,
+    service_environment,
     wait_until,
 )
 from tests.plugins.services import own_database, own_vhost
 
 EVENTS = int(os.environ.get('API_COST_EVENTS', '3000'))
 WARMUP = int(os.environ.get('API_COST_WARMUP', '200'))
+#: The API alone sends no mail: its processes get a port where nothing listens.
+NO_SMTP_PORT = 2525
 
 
 def _measure(label: str, api_pid: int, requests: int, events: int, job: Callable[[], object]) -> None:
@@ -70,16 +72,7 @@ def main() -> None:
         database_url = stack.enter_context(own_database())
         broker_url = stack.enter_context(own_vhost())
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        env = {
-            **os.environ,
-            'NOTIFIER_DATABASE_URL': database_url,
-            'NOTIFIER_BROKER_URL': broker_url,
-            'NOTIFIER_API_TOKENS': TOKEN,
-            'NOTIFIER_EMAIL_URL': 'smtp://127.0.0.1:2525',
-            'NOTIFIER_INSTANCE_DIR': str(tmp),
-            'NOTIFIER_SECRET_KEY': 'bench-secret',
-            'NOTIFIER_ENVIRONMENT': 'production',
-        }
+        env = service_environment(database_url, broker_url, NO_SMTP_PORT, tmp)  # the API alone sends no mail
         subprocess.run([PYTHON, '-m', 'notifier', 'db', 'upgrade', 'heads'], env=env, check=True, capture_output=True)
         service = Service(env, free_port())
         stack.callback(service.stop)

@@ -206,9 +206,9 @@ class Service:
             return json.loads(response.read() or b'null')
 
 
-@contextmanager
-def running_service(database_url: str, broker_url: str, smtp_port: int, tmp: Path) -> Iterator[Service]:
-    env = {
+def service_environment(database_url: str, broker_url: str, smtp_port: int, tmp: Path) -> dict[str, str]:
+    """What every notifier process of a bench runs with: its database, vhost, sink and instance folder."""
+    return {
         **os.environ,
         'NOTIFIER_DATABASE_URL': database_url,
         'NOTIFIER_BROKER_URL': broker_url,
@@ -219,6 +219,11 @@ def running_service(database_url: str, broker_url: str, smtp_port: int, tmp: Pat
         'NOTIFIER_ENVIRONMENT': 'production',
         'NOTIFIER_WEBSOCKET_PORT': '0',  # the socket rows start an API of their own (bench/sockets.py)
     }
+
+
+@contextmanager
+def running_service(database_url: str, broker_url: str, smtp_port: int, tmp: Path) -> Iterator[Service]:
+    env = service_environment(database_url, broker_url, smtp_port, tmp)
     subprocess.run([PYTHON, '-m', 'notifier', 'db', 'upgrade', 'heads'], env=env, check=True, capture_output=True)
     service = Service(env, free_port())
     service.start('api', 'run', 'api', '--workers', '2', '--port', str(service.api_port))

@@ -17,27 +17,14 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from bench.run import (
-    PYTHON, CpuMeter, Rows, Service, bulk, free_port, raw_ceiling, say, step, wait_until, _healthy,
+    PYTHON, CpuMeter, Rows, Service, bulk, free_port, raw_ceiling, say, service_environment, step, wait_until,
+    _healthy,
 )
 from bench.sink import start_sink
 from tests.plugins.services import own_database, own_vhost
 
 SCALING = int(os.environ.get('BENCH_SCALING', '20000'))
 SENDER_COUNTS = tuple(int(count) for count in os.environ.get('BENCH_SENDERS', '1,2,4').split(','))
-
-
-def environment(database_url: str, broker_url: str, smtp_port: int, tmp: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        'NOTIFIER_DATABASE_URL': database_url,
-        'NOTIFIER_BROKER_URL': broker_url,
-        'NOTIFIER_API_TOKENS': 'bench',
-        'NOTIFIER_EMAIL_URL': 'smtp://127.0.0.1:{0}'.format(smtp_port),
-        'NOTIFIER_INSTANCE_DIR': str(tmp),
-        'NOTIFIER_SECRET_KEY': 'bench-secret',
-        'NOTIFIER_ENVIRONMENT': 'production',
-        'NOTIFIER_WEBSOCKET_PORT': '0',
-    }
 
 
 def main() -> None:
@@ -52,7 +39,7 @@ def main() -> None:
         step('raw SMTP ceiling')
         ceiling = raw_ceiling(smtp_port, sink)
         rows.append(('raw ceiling (one SMTP connection)', '{0:.0f} mails/s'.format(ceiling)))
-        env = environment(database_url, broker_url, smtp_port, tmp)
+        env = service_environment(database_url, broker_url, smtp_port, tmp)
         subprocess.run([PYTHON, '-m', 'notifier', 'db', 'upgrade', 'heads'], env=env, check=True, capture_output=True)
         for senders in SENDER_COUNTS:
             service = Service(env, free_port())

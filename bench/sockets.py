@@ -96,6 +96,11 @@ def children(pid: int) -> list[int]:
     return [int(child) for child in Path('/proc/{0}/task/{0}/children'.format(pid)).read_text().split()]
 
 
+#: The shares of the latency percentiles printed.
+MEDIAN = 0.5
+P99 = 0.99
+
+
 def percentile(ordered: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
 
@@ -281,8 +286,8 @@ async def _scenario(socket_port: int, api_port: int, broker_url: str, worker: in
         '{0} of {1} socket deliveries; publish → socket p50 {2:.0f} ms, p99 {3:.0f} ms, max {4:.0f} ms; '
         'every tab of the user: p99 {5:.0f} ms'
     ).format(
-        len(per_socket), PUSHES * TABS_PER_USER, 1000 * percentile(per_socket, 0.5),
-        1000 * percentile(per_socket, 0.99), 1000 * per_socket[-1], 1000 * percentile(per_push, 0.99),
+        len(per_socket), PUSHES * TABS_PER_USER, 1000 * percentile(per_socket, MEDIAN),
+        1000 * percentile(per_socket, P99), 1000 * per_socket[-1], 1000 * percentile(per_push, P99),
     )))
     await asyncio.to_thread(_post_events, api_port, users, receipts, 'bench-warm-up-', WARM_UP_EVENTS)
     await _settle(receipts, 'bench-warm-up-', WARM_UP_EVENTS)  # every stage's connections and caches are warm
@@ -292,8 +297,8 @@ async def _scenario(socket_port: int, api_port: int, broker_url: str, worker: in
     rows.append(('sockets: {0} events at {1:g}/s through the pipeline'.format(EVENTS, EVENT_RATE), (
         '{0} of {1} socket deliveries; POST → every tab of the user p50 {2:.0f} ms, p99 {3:.0f} ms, max {4:.0f} ms'
     ).format(
-        len(per_socket), EVENTS * TABS_PER_USER, 1000 * percentile(per_event, 0.5),
-        1000 * percentile(per_event, 0.99), 1000 * per_event[-1],
+        len(per_socket), EVENTS * TABS_PER_USER, 1000 * percentile(per_event, MEDIAN),
+        1000 * percentile(per_event, P99), 1000 * per_event[-1],
     )))
     rows.append(('sockets: worker RSS after the pushes', '{0:.0f} MB'.format(rss_mb(worker))))
     await asyncio.gather(*(connection.close() for connection in connections))
@@ -304,11 +309,12 @@ async def _scenario(socket_port: int, api_port: int, broker_url: str, worker: in
 def measure(database_url: str, broker_url: str) -> list[Row]:
     """The socket rows, on the given database and vhost (``make bench`` passes its own)."""
     lift_open_files(SOCKETS + SPARE_FILES)
-    with tempfile.TemporaryDirectory() as tmp, socket_api(database_url, broker_url, Path(tmp)) as ports:
-        master, socket_port, api_port = ports
+    with ExitStack() as stack:
+        instance_dir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        master, socket_port, api_port = stack.enter_context(socket_api(database_url, broker_url, instance_dir))
         workers = children(master)
         if len(workers) != 1:
-            raise SystemExit('bench: expected one gunicorn worker, found {0}'.format(workers))
+            sys.exit('bench: expected one gunicorn worker, found {0}'.format(workers))
         rows = asyncio.run(_scenario(socket_port, api_port, broker_url, workers[0]))
         rows.append(('sockets: gunicorn master RSS', '{0:.0f} MB'.format(rss_mb(master))))
     return rows
