@@ -2,7 +2,8 @@
 
 The SMTP sink runs in a process of its own (``bench.sink``).
 
-- raw ceiling: mails/s the sink takes from a bare smtplib client on one persistent connection, in this run;
+- raw ceiling: mails/s the sink takes from a bare smtplib client on one persistent connection, in this run
+  (the best of RAW_ROUNDS rounds of RAW_MAILS);
 - individual via the batch endpoint: events posted 100 per request, mails/s at the sink, ratio to the ceiling;
 - individual, one POST per event: 8 client threads on keep-alive connections;
 - CPU per mail by component for each of these and for the big mailing;
@@ -61,6 +62,8 @@ EVENTS_PER_BATCH = 100
 CLIENT_THREADS = 8
 INSTANT_SPACING = 0.25
 RAW_MAILS = 3000
+#: The ceiling is the best of a few rounds: a round slowed by the machine would flatter every ratio.
+RAW_ROUNDS = 3
 
 
 def free_port() -> int:
@@ -85,13 +88,16 @@ def raw_ceiling(port: int, sink: SinkReader) -> float:
     mail['Subject'] = 'Премьера'
     mail.set_content('Привет! Новый сезон уже на сайте.\n' * 40)
     raw = mail.as_bytes(policy=mail.policy.clone(linesep='\r\n'))
-    sink.reset()
-    started = time.monotonic()
-    with smtplib.SMTP('127.0.0.1', port) as client:
-        for _ in range(RAW_MAILS):
-            client.sendmail('bench@cinema.example', ['raw@example.com'], raw)
-    wait_until(lambda: sink.count() >= RAW_MAILS, 60, 'raw mails')
-    return RAW_MAILS / (time.monotonic() - started)
+    rounds = []
+    for _ in range(RAW_ROUNDS):
+        sink.reset()
+        started = time.monotonic()
+        with smtplib.SMTP('127.0.0.1', port) as client:
+            for _ in range(RAW_MAILS):
+                client.sendmail('bench@cinema.example', ['raw@example.com'], raw)
+        wait_until(lambda: sink.count() >= RAW_MAILS, 60, 'raw mails')
+        rounds.append(RAW_MAILS / (time.monotonic() - started))
+    return max(rounds)
 
 
 def cpu_seconds(pid: int, with_children: bool = True) -> float:

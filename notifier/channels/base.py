@@ -6,7 +6,7 @@ message from a temporary failure (retry later) and a permanent one (park).
 """
 
 import abc
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final
 
@@ -104,6 +104,21 @@ class Channel(abc.ABC):
     @abc.abstractmethod
     def send(self, message: OutgoingMessage) -> SendResult:
         """Deliver one message; never raise for a provider's answer, return it."""
+
+    def send_many(self, messages: Sequence[OutgoingMessage], may_begin: Callable[[], bool]) -> list[SendResult]:
+        """Deliver messages in order, each begun only if ``may_begin()`` says so just before; their answers.
+
+        The answers are those of the messages begun, in order: the first that ``may_begin()`` refused
+        and every one after it are left unsent, and the sender gives them back. The default sends one
+        at a time with :meth:`send`; a channel whose provider can overlap requests on one connection
+        (SMTP ``PIPELINING``, HTTP/2) overrides it, calling ``may_begin()`` before each message goes out.
+        """
+        answers = []
+        for message in messages:
+            if not may_begin():
+                break
+            answers.append(self.send(message))
+        return answers
 
     def close(self) -> None:
         """Release connections; called when the consumer stops."""

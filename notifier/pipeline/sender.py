@@ -21,18 +21,16 @@ from collections.abc import Iterator, Mapping, Sequence
 from functools import partial
 from typing import Any
 
-from notifier.channels.base import Channel, SendResult
 from notifier.faults import crash_point
 from notifier.models import DeliveryState
-from notifier.observability.deliveries import observe_completions, timed_send
+from notifier.observability.deliveries import observe_completions
 from notifier.pipeline.context import StageContext
 from notifier.pipeline.delivery_rows import OptOutCheck, claim, claimable, skip_opted_out, states_of
 from notifier.pipeline.messages import ChannelMessageSchema, load_message
 from notifier.pipeline.outcomes import Done, Outcome, Park, PoisonMessageError, Retry
-from notifier.pipeline.send_jobs import Job, SentChunk, SentJob
-from notifier.pipeline.send_lease import give_back, may_begin, not_begun
-from notifier.pipeline.send_records import Answer, answers_of, committed, write_answers
-from notifier.ratelimit import send_limits
+from notifier.pipeline.send_jobs import Job, SentChunk
+from notifier.pipeline.send_records import answers_of, committed, write_answers
+from notifier.pipeline.send_runs import send_claimed
 
 CHANNEL_MESSAGE = ChannelMessageSchema
 
@@ -86,7 +84,7 @@ def _send_in_chunks(context: StageContext, jobs: Sequence[Job], outcomes: list[O
         _unclaimed(context, [unclaimed for unclaimed in chunk if unclaimed.delivery_id not in claimed], outcomes)
         if claimed:
             crash_point('sender.after_claim')
-            sent_jobs = _send_claimed(context, chunk, claimed, claimed_at, outcomes)
+            sent_jobs = send_claimed(context, chunk, claimed, claimed_at, outcomes)
             previous = SentChunk(sent_jobs, answers_of(context, [answer for _, answer in sent_jobs], claimed_at))
     if previous is not None:
         committed(context, partial(write_answers, context, previous.answers), 'recording a chunk')
@@ -116,34 +114,6 @@ def _finish(context: StageContext, written: SentChunk | None, outcomes: list[Out
     observe_completions(completions, context.clock())
 
 
-def _send_claimed(
-    context: StageContext,
-    chunk: Sequence[Job],
-    claimed: set[str],
-    claimed_at: dt.datetime,
-    outcomes: list[Outcome],
-) -> list[SentJob]:
-    """Send each claimed delivery once (a second copy of a message in the chunk is Done, not sent).
-
-    What the lease no longer lets begin is given back unsent, its outcome a wait.
-    """
-    sent: list[SentJob] = []
-    late: list[Job] = []
-    for job in chunk:
-        if job.delivery_id in claimed:
-            claimed.discard(job.delivery_id)
-            answer = _send_one(context, job, claimed_at)
-            if answer is None:
-                late.append(job)
-            else:
-                sent.append((job, Answer(job.delivery_id, answer)))
-                crash_point('sender.after_send')
-    give_back(context, [late_job.delivery_id for late_job in late], claimed_at)
-    for late_job in late:
-        outcomes[late_job.index] = not_begun(late_job.delivery_id)
-    return sent
-
-
 def _unclaimed(context: StageContext, jobs: Sequence[Job], outcomes: list[Outcome]) -> None:
     """Deliveries this call did not claim: gone (park), held by a live sender (wait), or done."""
     if not jobs:
@@ -158,13 +128,3 @@ def _unclaimed(context: StageContext, jobs: Sequence[Job], outcomes: list[Outcom
             # Wait for the holder's lease, without spending an attempt: if it died, the row is taken over then.
             reason = 'delivery {0} is being sent by another consumer'.format(job.delivery_id)
             outcomes[job.index] = Retry(reason, spends_attempt=False)
-
-
-def _send_one(context: StageContext, job: Job, claimed_at: dt.datetime) -> SendResult | None:
-    """The channel's answer; ``None`` when the claim's lease no longer lets the send begin."""
-    channel: Channel = context.channels[job.channel]
-    if context.limiter is not None:
-        context.limiter.acquire_all(send_limits(job.channel, job.message['email']))
-    if not may_begin(context, claimed_at):
-        return None
-    return timed_send(job.channel, channel.send, job.outgoing())

@@ -14,6 +14,7 @@ from typing import ClassVar, Protocol, TypeVar, cast
 from marshmallow import Schema
 
 from notifier.channels.base import Channel, OutgoingMessage, SendResult, SendStatus
+from notifier.models import BreakerPhase
 from notifier.ratelimit import USERS_DIRECTORY, Limiter
 from notifier.resilience.breaker import CircuitBreaker
 from notifier.users import DirectoryUnavailableError, UserDirectory, UserPage, UserProfile
@@ -117,12 +118,16 @@ class GuardedChannel(Channel):
         """Send through the channel, unless its breaker is open; count temporary failures."""
         if not self._breaker.allows_calls:
             return SendResult.temporary('the {0} provider is failing: its circuit breaker is open'.format(self.name))
-        outcome = self._channel.send(message)
-        if outcome.status == SendStatus.temporary_failure:
-            self._breaker.failed(outcome.detail)
-        else:
-            self._breaker.succeeded()  # sent, or refused for this recipient only: the provider answers
-        return outcome
+        return self._counted(self._channel.send(message))
+
+    def send_many(self, messages: Sequence[OutgoingMessage], may_begin: Callable[[], bool]) -> list[SendResult]:
+        """While the breaker is closed, the channel's own ``send_many`` (it may overlap the sends), counted after.
+
+        Otherwise one at a time through :meth:`send`: a probe lets one message through, an open breaker none.
+        """
+        if self._breaker.phase != BreakerPhase.closed:
+            return super().send_many(messages, may_begin)
+        return [self._counted(outcome) for outcome in self._channel.send_many(messages, may_begin)]
 
     def probe(self) -> None:
         """Let the next message through: its send decides."""
@@ -131,6 +136,13 @@ class GuardedChannel(Channel):
     def close(self) -> None:
         """Close the guarded channel."""
         self._channel.close()
+
+    def _counted(self, outcome: SendResult) -> SendResult:
+        if outcome.status == SendStatus.temporary_failure:
+            self._breaker.failed(outcome.detail)
+        else:
+            self._breaker.succeeded()  # sent, or refused for this recipient only: the provider answers
+        return outcome
 
 
 def guard_channel(channel: Channel, breaker: CircuitBreaker) -> GuardedChannel:

@@ -13,6 +13,8 @@ from email import message_from_bytes, policy
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from tests.plugins.smtp import OffersPipelining
+
 ACCEPTED = '250 Message accepted'
 TEMPORARY = '451 4.3.0 chaos: try again later'
 PERMANENT = '550 5.1.1 chaos: no such user'
@@ -35,7 +37,7 @@ class ReceivedMail:
     received_at: float
 
 
-class ChaosSink:
+class ChaosSink(OffersPipelining):
     """Records accepted mails; answers 451 / 550 / nothing when told to."""
 
     def __init__(self, port: int) -> None:

@@ -3,7 +3,9 @@
 ``smtplib.sendmail`` cannot say whether a connection that dropped did so
 before or after the body went out; these steps can. The envelope (``MAIL``,
 ``RCPT``, ``DATA``) goes in one write when the server offers ``PIPELINING``
-(RFC 2920), one command at a time otherwise.
+(RFC 2920), one command at a time otherwise; the pieces (:func:`envelope_bytes`,
+:func:`body_bytes`) let a transport put one mail's body and the next one's
+envelope in one write.
 """
 
 import re
@@ -40,34 +42,50 @@ def envelope_recipient(connection: smtplib.SMTP, recipient: str) -> str | None:
 
 def envelope(connection: smtplib.SMTP, sender: str, recipient: str) -> Reply | None:
     """``MAIL``, ``RCPT``, ``DATA``; the refusal, or ``None`` once the server waits for the body."""
+    if connection.has_extn('pipelining'):
+        connection.send(envelope_bytes(sender, recipient))
+        return envelope_answered(connection)
+    return _refusal(connection, _one_by_one(connection, _envelope_commands(sender, recipient)))
+
+
+def envelope_bytes(sender: str, recipient: str) -> bytes:
+    """The three envelope commands as one write (the server offers ``PIPELINING``)."""
+    return ''.join('{0}\r\n'.format(command) for command in _envelope_commands(sender, recipient)).encode()
+
+
+def envelope_answered(connection: smtplib.SMTP) -> Reply | None:
+    """Read the replies of a pipelined envelope: the refusal (the connection reset), or ``None``."""
+    return _refusal(connection, [connection.getreply() for _ in EXPECTED])
+
+
+def body(connection: smtplib.SMTP, wire: bytes) -> Reply:
+    """Send the body (dot-stuffed, ended by ``.``) and read the server's answer."""
+    connection.send(body_bytes(wire))
+    return connection.getreply()
+
+
+def body_bytes(wire: bytes) -> bytes:
+    """A mail as the ``DATA`` phase carries it: dot-stuffed, ended by a line with one ``.``."""
+    stuffed = LEADING_DOT.sub(b'..', wire)
+    ending = b'.\r\n' if stuffed.endswith(b'\r\n') else b'\r\n.\r\n'
+    return b''.join((stuffed, ending))
+
+
+def _envelope_commands(sender: str, recipient: str) -> tuple[str, ...]:
     options = '' if recipient.isascii() else ' SMTPUTF8'
-    commands = (
+    return (
         'mail FROM:{0}{1}'.format(smtplib.quoteaddr(sender), options),
         'rcpt TO:{0}'.format(smtplib.quoteaddr(recipient)),
         'data',
     )
-    if connection.has_extn('pipelining'):
-        replies = _pipelined(connection, commands)
-    else:
-        replies = _one_by_one(connection, commands)
+
+
+def _refusal(connection: smtplib.SMTP, replies: list[Reply]) -> Reply | None:
     for reply, expected in zip(replies, EXPECTED):
         if reply[0] not in expected:
             _reset(connection, replies)
             return reply
     return None
-
-
-def body(connection: smtplib.SMTP, wire: bytes) -> Reply:
-    """Send the body (dot-stuffed, ended by ``.``) and read the server's answer."""
-    stuffed = LEADING_DOT.sub(b'..', wire)
-    ending = b'.\r\n' if stuffed.endswith(b'\r\n') else b'\r\n.\r\n'
-    connection.send(b''.join((stuffed, ending)))
-    return connection.getreply()
-
-
-def _pipelined(connection: smtplib.SMTP, commands: tuple[str, ...]) -> list[Reply]:
-    connection.send(''.join('{0}\r\n'.format(command) for command in commands).encode())
-    return [connection.getreply() for _ in commands]
 
 
 def _one_by_one(connection: smtplib.SMTP, commands: tuple[str, ...]) -> list[Reply]:

@@ -13,7 +13,7 @@ import os
 import smtplib
 import ssl
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
@@ -21,6 +21,7 @@ from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 from notifier.channels.base import SendResult
 from notifier_email_smtp import conversation
 from notifier_email_smtp.mime import RawMail, readdressed
+from notifier_email_smtp.pipelined import HeldMail, PipelinedRun
 
 SMTP_PORT = 25
 SMTPS_PORT = 465
@@ -28,6 +29,12 @@ SMTPS_PORT = 465
 TRANSIENT_FIRST_DIGIT = 4
 REPLY_CODE_CLASS = 100
 TRUE_WORDS = frozenset(('1', 'true', 'yes', 'on'))
+
+
+#: Mails with their deterministic ids (``mail_key``), as ``deliver_many`` takes them.
+KeyedMails = Sequence[tuple[RawMail, str]]
+#: Asked right before each mail goes out: whether it may still begin.
+MayBegin = Callable[[], bool]
 
 
 class NotSentError(Exception):
@@ -40,8 +47,21 @@ class Transport(Protocol):
     def deliver(self, mail: RawMail, mail_key: str) -> SendResult:
         """Hand the mail over; ``mail_key`` is its deterministic id."""
 
+    def deliver_many(self, mails: KeyedMails, may_begin: MayBegin) -> list[SendResult]:
+        """Hand mails over in order, each begun only if ``may_begin()`` says so; the answers of those begun."""
+
     def close(self) -> None:
         """Release the connection."""
+
+
+def one_at_a_time(transport: Transport, mails: KeyedMails, may_begin: MayBegin) -> list[SendResult]:
+    """``deliver_many`` as one ``deliver`` after another."""
+    answers = []
+    for mail, mail_key in mails:
+        if not may_begin():
+            break
+        answers.append(transport.deliver(mail, mail_key))
+    return answers
 
 
 class FileTransport:
@@ -67,6 +87,10 @@ class FileTransport:
         except OSError as error:
             return SendResult.temporary('cannot write {0}: {1}'.format(target, error))
         return SendResult.sent(mail.message_id)
+
+    def deliver_many(self, mails: KeyedMails, may_begin: MayBegin) -> list[SendResult]:
+        """One file after another."""
+        return one_at_a_time(self, mails, may_begin)
 
     def close(self) -> None:
         """Nothing to release."""
@@ -101,6 +125,23 @@ class SmtpTransport:
             self.close()
         return SendResult.temporary('SMTP server {0}:{1} disconnected twice'.format(self._host, self._port))
 
+    def deliver_many(self, mails: KeyedMails, may_begin: MayBegin) -> list[SendResult]:
+        """Send in order; where the server offers ``PIPELINING``, each body in one write with the next envelope.
+
+        RFC 2920 lets a mail's content open the next group of commands, so with ``PIPELINING`` a mail
+        costs one round trip (its body's reply and the next envelope's replies come back together)
+        instead of two. Every failure keeps :meth:`deliver`'s meaning: a body without an answer is
+        uncertain and never re-sent at once; an envelope that got no answer sent nothing, and that
+        mail goes again on a new connection.
+        """
+        run = PipelinedRun()
+        for index, (mail, mail_key) in enumerate(mails):
+            if not may_begin():
+                break
+            self._begin(run, index, mail, mail_key)
+        self._end_held(run)
+        return run.answered()
+
     def close(self) -> None:
         """Say QUIT if we can, and forget the connection."""
         if self._connection is None:
@@ -110,6 +151,48 @@ class SmtpTransport:
         except (smtplib.SMTPException, OSError):
             self._connection.close()
         self._connection = None
+
+    def _begin(self, run: PipelinedRun, index: int, mail: RawMail, mail_key: str) -> None:
+        """Begin ``mail``: its envelope with the held mail's body where the server pipelines, else alone."""
+        connection = self._connection
+        if connection is None or not connection.has_extn('pipelining'):
+            self._end_held(run)
+            run.answers[index] = self.deliver(mail, mail_key)
+            return
+        recipient = conversation.envelope_recipient(connection, mail.recipient)
+        if recipient is None:
+            run.answers[index] = self._send_once(mail)  # refused without a word on the wire
+            return
+        self._overlapped(connection, run, HeldMail(index, readdressed(mail, recipient), mail_key, recipient))
+
+    def _overlapped(self, connection: smtplib.SMTP, run: PipelinedRun, mail: HeldMail) -> None:
+        """The held mail's body and ``mail``'s envelope in one write; ``mail`` is held if the server waits for it."""
+        held = run.take_held()
+        try:
+            connection.send(b''.join((
+                conversation.body_bytes(held.mail.wire) if held else b'',
+                conversation.envelope_bytes(mail.mail.envelope_from, mail.recipient),
+            )))
+            if held is not None:
+                run.answers[held.index] = _body_answer(connection.getreply(), held.mail)
+                held = None
+            refused = conversation.envelope_answered(connection)
+        except (OSError, smtplib.SMTPException) as error:
+            if held is not None:
+                run.answers[held.index] = self._uncertain(error)  # its body went out: no answer, no resend now
+            self.close()
+            run.answers[mail.index] = self.deliver(mail.mail, mail.mail_key)  # its envelope led to no body
+            return
+        if refused is None:
+            run.held = mail
+        else:
+            run.answers[mail.index] = _answer(*refused)
+
+    def _end_held(self, run: PipelinedRun) -> None:
+        """Send the held mail's body alone, on the connection that accepted its envelope."""
+        held = run.take_held()
+        if held is not None:
+            run.answers[held.index] = self._body(self._connect(), held.mail)
 
     def _send_once(self, mail: RawMail) -> SendResult:
         """One transaction; :class:`NotSentError` when the connection failed before the body went out."""
@@ -134,15 +217,16 @@ class SmtpTransport:
     def _body(self, connection: smtplib.SMTP, mail: RawMail) -> SendResult:
         """Send the body; no answer after it is uncertain, and never re-sent at once."""
         try:
-            code, reason = conversation.body(connection, mail.wire)
+            reply = conversation.body(connection, mail.wire)
         except (OSError, smtplib.SMTPException) as error:
             self.close()
-            return SendResult.temporary('uncertain: no answer from {0}:{1} after the mail was sent: {2}'.format(
-                self._host, self._port, error or type(error).__name__,
-            ))
-        if code != conversation.OK:
-            return _answer(code, reason)
-        return SendResult.sent(mail.message_id)
+            return self._uncertain(error)
+        return _body_answer(reply, mail)
+
+    def _uncertain(self, error: OSError | smtplib.SMTPException) -> SendResult:
+        return SendResult.temporary('uncertain: no answer from {0}:{1} after the mail was sent: {2}'.format(
+            self._host, self._port, error or type(error).__name__,
+        ))
 
     def _failure(self, error: OSError | smtplib.SMTPException) -> SendResult:
         if isinstance(error, smtplib.SMTPRecipientsRefused):
@@ -179,6 +263,13 @@ def _answer(code: int, reason: bytes | str) -> SendResult:
     if code // REPLY_CODE_CLASS == TRANSIENT_FIRST_DIGIT:
         return SendResult.temporary(detail)
     return SendResult.permanent(detail)
+
+
+def _body_answer(reply: conversation.Reply, mail: RawMail) -> SendResult:
+    code, reason = reply
+    if code != conversation.OK:
+        return _answer(code, reason)
+    return SendResult.sent(mail.message_id)
 
 
 def _first_refusal(refused: Mapping[str, tuple[int, bytes]]) -> SendResult:
