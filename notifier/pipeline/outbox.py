@@ -21,7 +21,7 @@ import logging
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Row, Select, Table, Text, cast, select, update
 from sqlalchemy.orm import Session
 
 from notifier.constants import OUTBOX_BATCH_SIZE, OUTBOX_ERROR_LENGTH, OUTBOX_GRACE_SECONDS, OUTBOX_MAX_ATTEMPTS
@@ -45,6 +45,11 @@ PublishMany = Callable[[Sequence[OutgoingMessage]], None]
 #: The broker refused this row, or it cannot be encoded: the next rows may still go out.
 REFUSED_ROW = (PublishError, TypeError, ValueError)
 OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
+#: What the relay reads of a row: the payload as its stored JSON text, published as it is.
+RELAYED_COLUMNS = select(
+    OUTBOX.c.id, OUTBOX.c.message_id, OUTBOX.c.routing_key, cast(OUTBOX.c.payload, Text).label('payload'),
+    OUTBOX.c.headers,
+)
 
 
 def outbox_row(forward: Forward) -> OutboxMessage:
@@ -97,34 +102,36 @@ def _publish_rows(session: Session, rows: Collection[OutboxMessage], publish: Pu
     return published
 
 
-def _published_together(session: Session, rows: Sequence[OutboxMessage], publish_many: PublishMany) -> int:
+def _published_together(session: Session, rows: Sequence[Row[Any]], publish_many: PublishMany) -> int:
     """Publish every row at once; a row the broker returned keeps the error (set aside in the end).
 
-    Rows that cannot even be encoded make the pass go one row at a time (-1).
+    The rows are plain columns, the payload its stored JSON text, published as it is (no ORM
+    objects, no decoding and encoding again: that was a quarter of a consume process's CPU while
+    the API took events in batches). Rows that cannot even be encoded make the pass go one row at
+    a time (-1).
     """
     refused: Collection[str | None] = ()
     error: Exception | None = None
     try:
         publish_many([
-            OutgoingMessage(row.routing_key, row.payload, row.message_id, row.headers) for row in rows
+            OutgoingMessage(row.routing_key, row.payload.encode(), row.message_id, row.headers) for row in rows
         ])
     except PublishError as returned:
         refused, error = returned.refused, returned
     except (TypeError, ValueError):
         return -1
-    published_ids = []
-    for row in rows:
-        if error is not None and row.message_id in refused:
-            row.publish_attempts += 1
-            _refused(row, error)
-        else:
-            published_ids.append(row.id)
+    published_ids = [row.id for row in rows if error is None or row.message_id not in refused]
     if published_ids:  # one statement for the pass (the unit of work would write one per row)
         session.execute(
             update(OUTBOX)
             .where(one_of(session, OUTBOX.c.id, published_ids))
             .values(published_at=utcnow(), last_error=None, publish_attempts=OUTBOX.c.publish_attempts + 1),
         )
+    if error is not None:
+        returned_ids = [row.id for row in rows if row.message_id in refused]
+        for returned_row in session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(returned_ids))):
+            returned_row.publish_attempts += 1
+            _refused(returned_row, error)
     return len(published_ids)
 
 
@@ -155,25 +162,41 @@ def relay_pending(
     returns keeps the error and the others are marked published (a row that cannot be encoded
     makes the pass go one row at a time).
     """
-    grace = dt.timedelta(seconds=grace_seconds)
-    rows = session.scalars(
-        select(OutboxMessage)
-        .where(
-            OutboxMessage.published_at.is_(None),
-            OutboxMessage.set_aside_at.is_(None),
-            OutboxMessage.created_at <= utcnow() - grace,
-        )
-        .order_by(OutboxMessage.publish_attempts, OutboxMessage.id)  # what failed before goes last
-        .limit(limit)
-        .with_for_update(skip_locked=True),
-    ).all()
+    oldest = utcnow() - dt.timedelta(seconds=grace_seconds)
+    if publish_many is None:
+        return _relayed_one_by_one(session, _pending(select(OutboxMessage), oldest, limit), publish)
+    rows = session.execute(_pending(RELAYED_COLUMNS, oldest, limit)).all()
     if not rows:
         session.rollback()
         return 0
-    published = _published_together(session, rows, publish_many) if publish_many is not None else -1
-    if published < 0:
-        published = _publish_rows(session, rows, publish)
-    else:
-        session.commit()
+    published = _published_together(session, rows, publish_many)
+    if published < 0:  # a row could not be encoded: one at a time, each with its own error (the rows stay locked)
+        by_id = select(OutboxMessage).where(OutboxMessage.id.in_([row.id for row in rows]))
+        return _relayed_one_by_one(session, by_id.order_by(OutboxMessage.id), publish)
+    session.commit()
+    logger.info('outbox relay published %d message(s)', published)
+    return published
+
+
+def _pending(query: Select[Any], oldest: dt.datetime, limit: int) -> Select[Any]:
+    """Unpublished rows not set aside and written before ``oldest``, the least tried first, locked, skipping locked."""
+    return (
+        query.where(
+            OUTBOX.c.published_at.is_(None),
+            OUTBOX.c.set_aside_at.is_(None),
+            OUTBOX.c.created_at <= oldest,
+        )
+        .order_by(OUTBOX.c.publish_attempts, OUTBOX.c.id)  # what failed before goes last
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+
+
+def _relayed_one_by_one(session: Session, query: Select[Any], publish: Publish) -> int:
+    rows = session.scalars(query).all()
+    if not rows:
+        session.rollback()
+        return 0
+    published = _publish_rows(session, rows, publish)
     logger.info('outbox relay published %d message(s)', published)
     return published

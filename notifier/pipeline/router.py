@@ -4,14 +4,14 @@ a usual or delayed one waits in the database for the scheduler.
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, update
 
 from notifier.models import Notification, NotificationStatus
 from notifier.pipeline import topology
 from notifier.pipeline.context import StageContext
-from notifier.pipeline.notification_batches import missing, named_ids, notifications_named
+from notifier.pipeline.notification_batches import NotificationFacts, facts_named, missing, named_ids
 from notifier.pipeline.outcomes import Done, Forward, Outcome
 from notifier.pipeline.stage_calls import Body
 
@@ -20,7 +20,19 @@ _ROUTABLE = frozenset((NotificationStatus.accepted, NotificationStatus.queued))
 MAX_MESSAGE_ID = 255
 
 
-def generator_message(notification: Notification, page: str | None = None) -> Forward:
+class Generated(Protocol):
+    """What the generator's message says of a notification (a model or its facts)."""
+
+    @property
+    def id(self) -> str:
+        """The notification's id."""
+
+    @property
+    def is_bulk(self) -> bool:
+        """Whether it takes the bulk lane."""
+
+
+def generator_message(notification: Generated, page: str | None = None) -> Forward:
     """The generator's message for a notification (also used by the scheduler and a mailing's next page).
 
     ``page`` (the checkpoint it continues from) only makes the message id tell the pages apart.
@@ -46,7 +58,7 @@ def route_batch(bodies: Sequence[Body], context: StageContext) -> list[Outcome]:
     """
     outcomes: list[Outcome] = [Done() for _ in bodies]
     wanted = named_ids(bodies, outcomes)
-    found = notifications_named(context, wanted.values())
+    found = facts_named(context, wanted.values())
     queued = _route_all(context, found)
     for index, notification_id in wanted.items():
         notification = found.get(notification_id)
@@ -58,7 +70,7 @@ def route_batch(bodies: Sequence[Body], context: StageContext) -> list[Outcome]:
     return outcomes
 
 
-def _route_all(context: StageContext, found: Mapping[str, Notification]) -> set[str]:
+def _route_all(context: StageContext, found: Mapping[str, NotificationFacts]) -> set[str]:
     """Queue the immediate ones that are due, schedule the others (the caller commits); the ids queued now."""
     now = context.clock()
     due_now = {
@@ -70,7 +82,7 @@ def _route_all(context: StageContext, found: Mapping[str, Notification]) -> set[
     return queued
 
 
-def _due(notification: Notification, now: dt.datetime) -> bool:
+def _due(notification: NotificationFacts, now: dt.datetime) -> bool:
     return notification.scheduled_at is None or notification.scheduled_at <= now
 
 

@@ -17,13 +17,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from notifier.models import DeliveryState, Notification, NotificationStatus
+from notifier.models import DeliveryState, NotificationStatus
 from notifier.models.delivery import FINAL_STATES, delivery_id_for
 from notifier.notification_types import Category, category_of
 from notifier.pipeline import delivery_rows, topology
 from notifier.pipeline.context import StageContext
 from notifier.pipeline.messages import WorkerMessageSchema, load_message
-from notifier.pipeline.notification_batches import missing, notifications_named
+from notifier.pipeline.notification_batches import NotificationFacts, facts_named, missing
 from notifier.pipeline.outcomes import Done, Forward, Outcome, Park, PoisonMessageError
 from notifier.pipeline.stage_calls import Body
 from notifier.preferences.subjects import Recipient
@@ -42,7 +42,7 @@ class Job:
 
     index: int
     message: Mapping[str, Any]
-    notification: Notification
+    notification: NotificationFacts
     delivery_id: str
 
     @property
@@ -150,7 +150,7 @@ def _jobs(context: StageContext, bodies: Sequence[Body], outcomes: list[Outcome]
             loaded[index] = load_message(WORKER_MESSAGE, body)
         except PoisonMessageError as error:
             outcomes[index] = Park(str(error))
-    notifications = notifications_named(context, {message[NOTIFICATION_ID] for message in loaded.values()})
+    notifications = facts_named(context, {message[NOTIFICATION_ID] for message in loaded.values()})
     jobs = []
     for index, message in loaded.items():
         notification = notifications.get(message[NOTIFICATION_ID])
