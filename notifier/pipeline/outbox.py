@@ -47,7 +47,10 @@ REFUSED_ROW = (PublishError, TypeError, ValueError)
 OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
 #: What the relay reads of a row: the payload as its stored JSON text, published as it is.
 RELAYED_COLUMNS = select(
-    OUTBOX.c.id, OUTBOX.c.message_id, OUTBOX.c.routing_key, cast(OUTBOX.c.payload, Text).label('payload'),
+    OUTBOX.c.id,
+    OUTBOX.c.message_id,
+    OUTBOX.c.routing_key,
+    cast(OUTBOX.c.payload, Text).label('payload'),
     OUTBOX.c.headers,
 )
 
