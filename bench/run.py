@@ -17,9 +17,10 @@ The SMTP sink runs in a process of its own (``bench.sink``).
 
 Environment: BENCH_INDIVIDUAL (default 5000), BENCH_BULK_SMALL (10000), BENCH_BULK (100000),
 BENCH_RATE (200; observed at the sink, so R must stay below what the pipeline sustains), BENCH_INSTANT (100,
-posted 4 a second during the big mailing), BENCH_CONSUMERS (2 ``consume`` processes, one per core). Uses the machine's
+posted 4 a second during the big mailing), BENCH_CONSUMERS (2 ``consume`` processes, one per core), BENCH_API_WORKERS (2
+gunicorn workers). Uses the machine's
 PostgreSQL and RabbitMQ (a database and vhost of its own). BENCH_ONLY=rate measures only the raw ceiling and the
-rate-limit rows.
+rate-limit rows; BENCH_ONLY=bulk only the ceiling and one mailing of BENCH_BULK recipients.
 """
 
 import concurrent.futures
@@ -56,7 +57,9 @@ BULK = int(os.environ.get('BENCH_BULK', '100000'))
 RATE = float(os.environ.get('BENCH_RATE', '200'))  # observed at the sink: keep it below the pipeline's capacity
 INSTANT = int(os.environ.get('BENCH_INSTANT', '100'))
 CONSUMERS = int(os.environ.get('BENCH_CONSUMERS', '2'))
+API_WORKERS = int(os.environ.get('BENCH_API_WORKERS', '2'))
 RATE_ONLY = os.environ.get('BENCH_ONLY') == 'rate'
+BULK_ONLY = os.environ.get('BENCH_ONLY') == 'bulk'
 RATE_SENDERS = (1, 3)
 EVENTS_PER_BATCH = 100
 CLIENT_THREADS = 8
@@ -232,7 +235,7 @@ def running_service(database_url: str, broker_url: str, smtp_port: int, tmp: Pat
     env = service_environment(database_url, broker_url, smtp_port, tmp)
     subprocess.run([PYTHON, '-m', 'notifier', 'db', 'upgrade', 'heads'], env=env, check=True, capture_output=True)
     service = Service(env, free_port())
-    service.start('api', 'run', 'api', '--workers', '2', '--port', str(service.api_port))
+    service.start('api', 'run', 'api', '--workers', str(API_WORKERS), '--port', str(service.api_port))
     for number in range(1, CONSUMERS + 1):
         service.start('consume-{0}'.format(number), 'run', 'consume')
     service.start('scheduler', 'run', 'schedule')
@@ -499,6 +502,11 @@ def main() -> None:
             stack.close()
             print_table(rows)
             return
+        if BULK_ONLY:
+            bulk_only(service, (sink, sink_process.pid), database_url, ceiling, rows)
+            stack.close()
+            print_table(rows)
+            return
 
         def measured(label: str, run: Callable[[], float], mails: int) -> float:
             meter = CpuMeter(service, sink_process.pid)
@@ -534,6 +542,21 @@ def main() -> None:
         for socket_row in socket_bench.measure(database_url, broker_url):
             rows.append(socket_row)
     print_table(rows)
+
+
+def bulk_only(
+    service: Service, sink_and_pid: tuple[SinkReader, int], database_url: str, ceiling: float, rows: 'Rows',
+) -> None:
+    """``BENCH_ONLY=bulk``: one mailing of BENCH_BULK recipients (the 1,000,000 of docs/performance.md)."""
+    sink, sink_pid = sink_and_pid
+    step('bulk mailing to {0} users'.format(BULK))
+    meter = CpuMeter(service, sink_pid)
+    rate, rss, elapsed = bulk(service, sink, database_url, BULK, 'big')
+    rows.append(('bulk {0} recipients'.format(BULK), '{0:.0f} mails/s ({1:.2f} × ceiling) in {2:.0f}s, generator RSS at most {3:.1f} MB'.format(rate, rate / ceiling, elapsed, rss)))
+    rows.append(('  CPU per mail ({0} cores)'.format(os.cpu_count()), meter.per_mail_ms(BULK)))
+    rows.append(('lifetime peak RSS per process', ', '.join(
+        '{0} {1:.0f} MB'.format(name, peak_rss_mb(process.pid)) for name, process in service.processes.items()
+    )))
 
 
 def print_table(rows: 'Rows') -> None:
