@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from notifier.models import Notification, OutboxMessage
 from notifier.models.base import new_id
+from notifier.models.unnested import unnested_insert, unnested_values
 from notifier.observability.log_context import REQUEST_ID_HEADER, current_request_id, new_request_id
 from notifier.pipeline import topology
 from notifier.pipeline.outbox import outbox_row
@@ -81,6 +82,9 @@ def _announced_in_one_statement() -> Any:
 #: The outbox columns :func:`_outbox_row` sets (the others keep their defaults: not published, no error).
 _OUTBOX_COLUMNS = ('message_id', 'routing_key', 'payload', 'headers', 'created_at', 'publish_attempts')
 _INSERT_ANNOUNCED = _announced_in_one_statement()
+_NOTIFICATION_COLUMNS = tuple(column.name for column in NOTIFICATIONS.columns)
+_UNNESTED_NOTIFICATIONS = unnested_insert(NOTIFICATIONS, _NOTIFICATION_COLUMNS)
+_UNNESTED_OUTBOX = unnested_insert(OUTBOX, _OUTBOX_COLUMNS)
 #: Autocommit: the statement is the transaction (no ``BEGIN`` and ``COMMIT`` round trips around it).
 _ALONE = MappingProxyType({'isolation_level': 'AUTOCOMMIT'})
 
@@ -120,6 +124,12 @@ def insert_with_outbox(session: Session, notifications: Sequence[Notification]) 
     if len(notifications) == 1:
         connection.execute(_PLAIN_INSERT_NOTIFICATIONS, notification_rows[0])
         connection.execute(_PLAIN_INSERT_OUTBOX, outbox_rows[0])
+        return
+    if connection.dialect.name == 'postgresql':  # one short statement text per table for any count of rows
+        connection.execute(
+            _UNNESTED_NOTIFICATIONS, unnested_values(NOTIFICATIONS, _NOTIFICATION_COLUMNS, notification_rows),
+        )
+        connection.execute(_UNNESTED_OUTBOX, unnested_values(OUTBOX, _OUTBOX_COLUMNS, outbox_rows))
         return
     connection.execute(_INSERT_NOTIFICATIONS, notification_rows).close()
     connection.execute(_INSERT_OUTBOX, outbox_rows).close()
