@@ -524,7 +524,8 @@ def main() -> None:
             print_table(rows)
             return
         if BULK_ONLY:
-            bulk_only(service, (sink, sink_process.pid), database_url, ceiling, rows)
+            for bulk_row in bulk_only(service, sink, sink_process.pid, database_url, ceiling):
+                rows.append(bulk_row)
             stack.close()
             print_table(rows)
             return
@@ -551,12 +552,10 @@ def main() -> None:
         big_rate, big_rss, big_time = bulk(service, sink, database_url, BULK, 'big', probe)
         big_cpu = meter.per_mail_ms(BULK)
         latencies = probe.latencies()
-        rows.append(('bulk {0} recipients'.format(BULK), '{0:.0f} mails/s ({1:.2f} × ceiling) in {2:.0f}s, generator RSS at most {3:.1f} MB'.format(big_rate, big_rate / ceiling, big_time, big_rss)))
+        rows.append(mailing_row(BULK, (big_rate, big_rss, big_time), ceiling))
         rows.append(('  CPU per mail ({0} cores)'.format(cores), big_cpu))
         rows.append(('memory, {0} vs {1} recipients'.format(BULK, BULK_SMALL), '{0:+.1f} % (generator RSS while expanding)'.format(100 * (big_rss - small_rss) / small_rss)))
-        rows.append(('lifetime peak RSS per process', ', '.join(
-            '{0} {1:.0f} MB'.format(name, peak_rss_mb(process.pid)) for name, process in service.processes.items()
-        )))
+        rows.append(peak_rss_row(service))
         rows.append(('instant during bulk ({0} posted)'.format(len(latencies)), 'p50 {0:.0f} ms, p99 {1:.0f} ms'.format(
             1000 * percentile(latencies, 0.5), 1000 * percentile(latencies, 0.99),
         )))
@@ -568,18 +567,32 @@ def main() -> None:
 
 
 def bulk_only(
-    service: Service, sink_and_pid: tuple[SinkReader, int], database_url: str, ceiling: float, rows: 'Rows',
-) -> None:
+    service: Service, sink: SinkReader, sink_pid: int, database_url: str, ceiling: float,
+) -> list[tuple[str, str]]:
     """``BENCH_ONLY=bulk``: one mailing of BENCH_BULK recipients (the 1,000,000 of docs/performance.md)."""
-    sink, sink_pid = sink_and_pid
     step('bulk mailing to {0} users'.format(BULK))
     meter = CpuMeter(service, sink_pid)
-    rate, rss, elapsed = bulk(service, sink, database_url, BULK, 'big')
-    rows.append(('bulk {0} recipients'.format(BULK), '{0:.0f} mails/s ({1:.2f} × ceiling) in {2:.0f}s, generator RSS at most {3:.1f} MB'.format(rate, rate / ceiling, elapsed, rss)))
-    rows.append(('  CPU per mail ({0} cores)'.format(os.cpu_count()), meter.per_mail_ms(BULK)))
-    rows.append(('lifetime peak RSS per process', ', '.join(
+    measured = bulk(service, sink, database_url, BULK, 'big')
+    return [
+        mailing_row(BULK, measured, ceiling),
+        ('  CPU per mail ({0} cores)'.format(os.cpu_count()), meter.per_mail_ms(BULK)),
+        peak_rss_row(service),
+    ]
+
+
+def mailing_row(count: int, measured: tuple[float, float, float], ceiling: float) -> tuple[str, str]:
+    """The row of a big mailing: its rate, ratio, wall time and the generator's highest RSS."""
+    rate, rss, elapsed = measured
+    return ('bulk {0} recipients'.format(count), (
+        '{0:.0f} mails/s ({1:.2f} × ceiling) in {2:.0f}s, generator RSS at most {3:.1f} MB'
+    ).format(rate, rate / ceiling, elapsed, rss))
+
+
+def peak_rss_row(service: Service) -> tuple[str, str]:
+    """Every process's lifetime peak RSS."""
+    return ('lifetime peak RSS per process', ', '.join(
         '{0} {1:.0f} MB'.format(name, peak_rss_mb(process.pid)) for name, process in service.processes.items()
-    )))
+    ))
 
 
 def print_table(rows: 'Rows') -> None:

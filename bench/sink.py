@@ -67,7 +67,8 @@ class SinkReader:
     def count_to(self, prefix: str) -> int:
         self._read()
         seen, counted = self._counted.get(prefix, (0, 0))
-        counted += sum(1 for recipient, _, _ in self.arrivals[seen:] if recipient.startswith(prefix))
+        new_arrivals = self.arrivals[seen:]
+        counted += sum(1 for recipient, _, _ in new_arrivals if recipient.startswith(prefix))
         self._counted[prefix] = (len(self.arrivals), counted)
         return counted
 

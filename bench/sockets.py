@@ -271,24 +271,24 @@ async def _scenario(socket_port: int, api_port: int, broker_url: str, worker: in
     gc.freeze()
     await asyncio.sleep(2)  # every reader is waiting on its socket
     with_sockets = rss_mb(worker)
+    opened = len(connections)
     rows = [
-        ('sockets: {0} opened'.format(len(connections)), '{0:.1f}s ({1:.0f}/s, {2} in flight)'.format(
-            opened_in, len(connections) / opened_in, OPENING_AT_ONCE,
+        ('sockets: {0} opened'.format(opened), '{0:.1f}s ({1:.0f}/s, {2} in flight)'.format(
+            opened_in, opened / opened_in, OPENING_AT_ONCE,
         )),
-        ('sockets: worker RSS with {0} open'.format(len(connections)), '{0:.0f} MB ({1:.0f} MB before: {2:.1f} KB per socket)'.format(
-            with_sockets, before, 1024 * (with_sockets - before) / len(connections),
-        )),
+        ('sockets: worker RSS with {0} open'.format(opened), (
+            '{0:.0f} MB ({1:.0f} MB before: {2:.1f} KB per socket)'
+        ).format(with_sockets, before, 1024 * (with_sockets - before) / opened)),
     ]
     await asyncio.to_thread(_publish, broker_url, users, receipts)
     await _settle(receipts, 'bench-push-', PUSHES)
     per_socket, per_push = receipts.latencies('bench-push-')
-    rows.append(('sockets: {0} pushes at {1:g}/s, {2} open'.format(PUSHES, PUSH_RATE, len(connections)), (
+    socket_seconds = [percentile(per_socket, MEDIAN), percentile(per_socket, P99), per_socket[-1]]
+    socket_ms = [1000 * seconds for seconds in socket_seconds]
+    rows.append(('sockets: {0} pushes at {1:g}/s, {2} open'.format(PUSHES, PUSH_RATE, opened), (
         '{0} of {1} socket deliveries; publish → socket p50 {2:.0f} ms, p99 {3:.0f} ms, max {4:.0f} ms; '
         'every tab of the user: p99 {5:.0f} ms'
-    ).format(
-        len(per_socket), PUSHES * TABS_PER_USER, 1000 * percentile(per_socket, MEDIAN),
-        1000 * percentile(per_socket, P99), 1000 * per_socket[-1], 1000 * percentile(per_push, P99),
-    )))
+    ).format(len(per_socket), PUSHES * TABS_PER_USER, *socket_ms, 1000 * percentile(per_push, P99))))
     await asyncio.to_thread(_post_events, api_port, users, receipts, 'bench-warm-up-', WARM_UP_EVENTS)
     await _settle(receipts, 'bench-warm-up-', WARM_UP_EVENTS)  # every stage's connections and caches are warm
     await asyncio.to_thread(_post_events, api_port, users, receipts, 'bench-event-', EVENTS)

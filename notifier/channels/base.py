@@ -6,9 +6,9 @@ message from a temporary failure (retry later) and a permanent one (park).
 """
 
 import abc
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, TypeVar
 
 from marshmallow import Schema, ValidationError
 
@@ -72,6 +72,10 @@ class SendResult:
         return cls(SendStatus.permanent_failure, detail)
 
 
+#: Asked right before each message of a ``send_many`` goes out: whether it may still begin.
+MayBegin = Callable[[], bool]
+
+
 class ChannelSettingsError(ValueError):
     """A channel's ``NOTIFIER_<CHANNEL>_*`` settings did not validate."""
 
@@ -105,7 +109,7 @@ class Channel(abc.ABC):
     def send(self, message: OutgoingMessage) -> SendResult:
         """Deliver one message; never raise for a provider's answer, return it."""
 
-    def send_many(self, messages: Sequence[OutgoingMessage], may_begin: Callable[[], bool]) -> list[SendResult]:
+    def send_many(self, messages: Sequence[OutgoingMessage], may_begin: MayBegin) -> list[SendResult]:
         """Deliver messages in order, each begun only if ``may_begin()`` says so just before; their answers.
 
         The answers are those of the messages begun, in order: the first that ``may_begin()`` refused
@@ -113,12 +117,25 @@ class Channel(abc.ABC):
         at a time with :meth:`send`; a channel whose provider can overlap requests on one connection
         (SMTP ``PIPELINING``, HTTP/2) overrides it, calling ``may_begin()`` before each message goes out.
         """
-        answers = []
-        for message in messages:
-            if not may_begin():
-                break
-            answers.append(self.send(message))
-        return answers
+        return send_while_allowed(messages, may_begin, self.send)
 
     def close(self) -> None:
         """Release connections; called when the consumer stops."""
+
+
+Sent = TypeVar('Sent')
+
+
+def send_while_allowed(
+    outgoing: Iterable[Sent], may_begin: MayBegin, send: Callable[[Sent], SendResult],
+) -> list[SendResult]:
+    """``send`` each in order, each only if ``may_begin()`` says so right before; the answers of those sent.
+
+    The one-at-a-time ``send_many`` of a channel (and of a transport a plugin keeps behind it).
+    """
+    answers = []
+    for each in outgoing:
+        if not may_begin():
+            break
+        answers.append(send(each))
+    return answers

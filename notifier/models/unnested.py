@@ -1,4 +1,4 @@
-"""Many rows in one ``INSERT … SELECT … FROM unnest(arrays)`` on PostgreSQL: one short statement text for any count.
+"""Many rows as ``unnest(arrays)`` on PostgreSQL: one short statement text for any count of rows.
 
 A multi-row ``VALUES`` has a placeholder per value: 100 events of a batch made a
 statement of 1,900 placeholders, too long for the driver's cache of converted
@@ -13,13 +13,19 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.sql.selectable import TableValuedAlias
+
+
+def unnested_rows(types: Mapping[str, Any], alias: str) -> TableValuedAlias:
+    """``unnest(:a, :b, …) AS alias(a, b, …)``: one array parameter per column, named and typed as ``types`` says."""
+    arrays = [_array(name, column_type) for name, column_type in types.items()]
+    return sa.func.unnest(*arrays).table_valued(*types).render_derived(name=alias)
 
 
 def unnested_insert(table: sa.Table, columns: Sequence[str]) -> sa.Insert:
     """``INSERT INTO table (columns) SELECT … FROM unnest(:column, …)``; bind :func:`unnested_values` to it."""
-    arrays = [_array(table, name) for name in columns]
-    given = sa.func.unnest(*arrays).table_valued(*columns).render_derived(name='given')
-    read = [_read(table.c[name], given.c[name]) for name in columns]
+    given = unnested_rows({name: _carried_type(table, name) for name in columns}, 'given')
+    read = [_read(table, given, name) for name in columns]
     return sa.insert(table).from_select(list(columns), sa.select(*read))
 
 
@@ -39,16 +45,20 @@ def _json_text(column_value: Any) -> str | None:
     return None if column_value is None else json.dumps(column_value, ensure_ascii=False)
 
 
-def _read(target: sa.Column[Any], given: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+def _array(name: str, column_type: Any) -> sa.BindParameter[Any]:
+    return sa.bindparam(name, type_=postgresql.ARRAY(column_type))
+
+
+def _read(table: sa.Table, given: TableValuedAlias, name: str) -> sa.ColumnElement[Any]:
     """A column of the unnested rows as the table's column takes it (JSON cast back from its text)."""
-    return sa.cast(given, target.type) if isinstance(target.type, sa.JSON) else given
+    column = given.c[name]
+    return sa.cast(column, table.c[name].type) if _is_json(table, name) else column
 
 
 def _is_json(table: sa.Table, name: str) -> bool:
     return isinstance(table.c[name].type, sa.JSON)
 
 
-def _array(table: sa.Table, name: str) -> sa.BindParameter[Any]:
-    """The column's array parameter (a JSON column's as text: psycopg has no json[] to send)."""
-    carried = sa.Text() if _is_json(table, name) else table.c[name].type
-    return sa.bindparam(name, type_=postgresql.ARRAY(carried))
+def _carried_type(table: sa.Table, name: str) -> Any:
+    """The type a column's values travel as (a JSON column's as text: psycopg has no json[] to send)."""
+    return sa.Text() if _is_json(table, name) else table.c[name].type

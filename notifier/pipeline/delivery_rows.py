@@ -11,12 +11,13 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, bindparam, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from notifier.models import Delivery, DeliveryState
 from notifier.models.membership import one_of
+from notifier.models.unnested import unnested_rows
 from notifier.preferences.rules import OPTED_OUT, opted_out_in
 from notifier.preferences.snapshot import PagePreferences
 from notifier.preferences.subjects import Recipient
@@ -47,16 +48,13 @@ def insert_pending(session: Session, rows: Sequence[tuple[str, str, str, str]], 
         'updated_at': literal(now, columns.updated_at.type),
     }
     if session.get_bind().dialect.name == 'postgresql':
-        arrays = [
-            literal([row[position] for row in rows], postgresql.ARRAY(columns[name].type))
-            for position, name in enumerate(NEW_DELIVERY_COLUMNS)
-        ]
-        new = func.unnest(*arrays).table_valued(*NEW_DELIVERY_COLUMNS).render_derived(name='new')
+        new = unnested_rows({name: columns[name].type for name in NEW_DELIVERY_COLUMNS}, 'new')
         rows_read = select(*(new.c[name] for name in NEW_DELIVERY_COLUMNS), *fixed.values())
         session.execute(
             postgresql.insert(DELIVERIES)
             .from_select([*NEW_DELIVERY_COLUMNS, *fixed], rows_read)
             .on_conflict_do_nothing(),
+            {name: [row[position] for row in rows] for position, name in enumerate(NEW_DELIVERY_COLUMNS)},
         )
         return
     named_rows = [dict(zip(NEW_DELIVERY_COLUMNS, row)) for row in rows]

@@ -15,14 +15,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, exc, func, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import bindparam, exc, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.selectable import TableValuedAlias
 
 from notifier.channels.base import SendResult, SendStatus
 from notifier.extensions import discard_session
 from notifier.models import DeliveryState
+from notifier.models.unnested import unnested_rows
 from notifier.pipeline.context import StageContext
 from notifier.pipeline.delivery_rows import DELIVERIES
 from notifier.pipeline.outcomes import Done, Outcome, Park, Retry
@@ -161,5 +161,4 @@ def _unnested(columns: tuple[str, ...]) -> TableValuedAlias:
     """``unnest(:row_id, :state, …) AS answers(row_id, state, …)``: one array parameter per column."""
     types = {ROW: DELIVERIES.c.id.type}
     types.update((name, DELIVERIES.c[name].type) for name in columns)
-    arrays = [bindparam(name, type_=postgresql.ARRAY(types[name])) for name in types]
-    return func.unnest(*arrays).table_valued(*types).render_derived(name='answers')
+    return unnested_rows(types, 'answers')

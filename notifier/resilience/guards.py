@@ -13,7 +13,7 @@ from typing import ClassVar, Protocol, TypeVar, cast
 
 from marshmallow import Schema
 
-from notifier.channels.base import Channel, OutgoingMessage, SendResult, SendStatus
+from notifier.channels.base import Channel, MayBegin, OutgoingMessage, SendResult, SendStatus
 from notifier.models import BreakerPhase
 from notifier.ratelimit import USERS_DIRECTORY, Limiter
 from notifier.resilience.breaker import CircuitBreaker
@@ -120,7 +120,7 @@ class GuardedChannel(Channel):
             return SendResult.temporary('the {0} provider is failing: its circuit breaker is open'.format(self.name))
         return self._counted(self._channel.send(message))
 
-    def send_many(self, messages: Sequence[OutgoingMessage], may_begin: Callable[[], bool]) -> list[SendResult]:
+    def send_many(self, messages: Sequence[OutgoingMessage], may_begin: MayBegin) -> list[SendResult]:
         """While the breaker is closed, the channel's own ``send_many`` (it may overlap the sends), counted after.
 
         Otherwise one at a time through :meth:`send`: a probe lets one message through, an open breaker none.

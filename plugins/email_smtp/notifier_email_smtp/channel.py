@@ -3,11 +3,11 @@
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from notifier.channels.base import Channel, OutgoingMessage, SendResult
+from notifier.channels.base import Channel, MayBegin, OutgoingMessage, SendResult
 from notifier_email_smtp.headers import HeaderInjectionError
 from notifier_email_smtp.mime import RawMail, build_mail, is_valid_address
 from notifier_email_smtp.settings import EmailSettingsSchema
-from notifier_email_smtp.transports import KeyedMails, MayBegin, open_transport
+from notifier_email_smtp.transports import KeyedMails, open_transport
 
 
 class EmailChannel(Channel):

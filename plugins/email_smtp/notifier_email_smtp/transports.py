@@ -13,12 +13,12 @@ import os
 import smtplib
 import ssl
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 
-from notifier.channels.base import SendResult
+from notifier.channels.base import MayBegin, SendResult, send_while_allowed
 from notifier_email_smtp import conversation
 from notifier_email_smtp.mime import RawMail, readdressed
 from notifier_email_smtp.pipelined import HeldMail, PipelinedRun
@@ -33,8 +33,6 @@ TRUE_WORDS = frozenset(('1', 'true', 'yes', 'on'))
 
 #: Mails with their deterministic ids (``mail_key``), as ``deliver_many`` takes them.
 KeyedMails = Sequence[tuple[RawMail, str]]
-#: Asked right before each mail goes out: whether it may still begin.
-MayBegin = Callable[[], bool]
 
 
 class NotSentError(Exception):
@@ -52,16 +50,6 @@ class Transport(Protocol):
 
     def close(self) -> None:
         """Release the connection."""
-
-
-def one_at_a_time(transport: Transport, mails: KeyedMails, may_begin: MayBegin) -> list[SendResult]:
-    """``deliver_many`` as one ``deliver`` after another."""
-    answers = []
-    for mail, mail_key in mails:
-        if not may_begin():
-            break
-        answers.append(transport.deliver(mail, mail_key))
-    return answers
 
 
 class FileTransport:
@@ -90,10 +78,13 @@ class FileTransport:
 
     def deliver_many(self, mails: KeyedMails, may_begin: MayBegin) -> list[SendResult]:
         """One file after another."""
-        return one_at_a_time(self, mails, may_begin)
+        return send_while_allowed(mails, may_begin, self._deliver_keyed)
 
     def close(self) -> None:
         """Nothing to release."""
+
+    def _deliver_keyed(self, keyed: tuple[RawMail, str]) -> SendResult:
+        return self.deliver(*keyed)
 
 
 class SmtpTransport:
